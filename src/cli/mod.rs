@@ -1,0 +1,108 @@
+//! The command line: argument parsing, logging set-up and exit codes.
+//!
+//! Commands are thin: each resolves its settings and calls the library. All text leaves through
+//! [`printer::Printer`]; exit codes are defined once, in [`Exit`].
+
+mod printer;
+mod schema;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use printer::Printer;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success; no changes
+  1  error
+  2  changes present, manual steps included (plan --detailed-exitcode, drift)
+  3  apply converged except for manual steps still pending";
+
+/// Okta → Workspace ONE Access SCIM provisioning as reviewed, repeatable configuration.
+#[derive(Debug, Parser)]
+#[command(name = "scimbridge", version, about, after_help = EXIT_CODES_HELP)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and lint a config file; no network.
+    Validate(validate::Args),
+    /// Print the config's JSON Schema.
+    Schema(schema::Args),
+}
+
+/// The process exit codes, stated once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success; for `plan --detailed-exitcode`, no changes.
+    Ok = 0,
+    /// Any error.
+    Error = 1,
+    /// Changes present (manual steps included).
+    Changes = 2,
+    /// `apply` converged except for manual steps still pending.
+    ManualPending = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout and usage errors to stderr itself.
+            let _ = err.print();
+            return if err.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Ok
+            }
+            .into();
+        }
+    };
+    init_logging(cli.verbose);
+    let printer = Printer::from_env();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args, &printer),
+        Command::Schema(args) => schema::run(args, &printer),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            printer.error(&err);
+            Exit::Error.into()
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = crate::env::rust_log()
+        .and_then(|s| EnvFilter::try_new(s).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}

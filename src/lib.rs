@@ -1,0 +1,10 @@
+//! scimbridge: Okta → Workspace ONE Access SCIM provisioning as reviewed, repeatable configuration.
+//!
+//! The crate is layered; each layer only calls the ones before it (see ARCHITECTURE.md):
+//! `config` → `providers` → `state` → `plan` → `apply` → `cli`. The `sandbox` emulates both
+//! vendor APIs and shares no code with `providers`.
+
+pub mod cli;
+pub mod config;
+pub mod env;
+pub mod sandbox;
