@@ -1,3 +1,181 @@
 //! The desired state: the YAML model, its validation with source locations, and its JSON Schema.
 //!
-//! Work in progress (issue 2).
+//! [`load`] is the only way in: it parses (through [`yaml::parse`], the one YAML entry point),
+//! checks the model ([`model::check`]) and runs the lints ([`lint::lint`]), and returns every
+//! diagnostic, each with file, line, column and field path. [`Loaded::resolve`] then reads the
+//! referenced values `plan` and `apply` need; secrets come back as [`Secret`], which redacts.
+
+pub mod diagnostic;
+pub mod duration;
+pub mod lint;
+pub mod model;
+pub mod raw;
+pub mod reference;
+pub mod yaml;
+
+use std::path::{Path as FsPath, PathBuf};
+
+use crate::secret::Secret;
+
+pub use diagnostic::{Diagnostic, Location, Path, Severity};
+pub use lint::Strictness;
+pub use model::Desired;
+
+/// A loaded config: the model when it is sound, and everything found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The file name as given, used in every location.
+    pub file: String,
+    /// The file's text, for showing source lines with diagnostics.
+    pub source: String,
+    /// The folder `${file:…}` references are relative to.
+    pub base: PathBuf,
+    /// `Some` unless an error left nothing sound to build.
+    pub desired: Option<Desired>,
+    /// Errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The checked model, or every error that prevents it.
+    pub fn desired(&self) -> Result<&Desired, Vec<&Diagnostic>> {
+        match (&self.desired, self.has_errors()) {
+            (Some(desired), false) => Ok(desired),
+            _ => Err(self.diagnostics.iter().filter(|d| d.is_error()).collect()),
+        }
+    }
+
+    /// Reads every referenced value `plan` and `apply` need.
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        use anyhow::Context;
+        let desired = self.desired().map_err(|errors| {
+            anyhow::anyhow!(
+                "{} has {} error(s); run `scimbridge validate -c {}`",
+                self.file,
+                errors.len(),
+                self.file
+            )
+        })?;
+        let base = &self.base;
+        let ws1 = &desired.ws1;
+        let okta = &desired.okta;
+        let tenant_url = ws1.tenant_url.resolve(base).context("ws1.tenant_url")?;
+        let scim_base_url = match &okta.app.provisioning.base_url {
+            model::BaseUrl::Given(param) => param
+                .resolve(base)
+                .context("okta.app.provisioning.base_url")?,
+            model::BaseUrl::FromTenant(suffix) => {
+                format!("{}{suffix}", tenant_url.trim_end_matches('/'))
+            }
+        };
+        Ok(Resolved {
+            ws1_tenant_url: tenant_url,
+            ws1_client_id: ws1
+                .admin_client_id
+                .resolve(base)
+                .context("ws1.credentials.client_id")?,
+            ws1_client_secret: ws1
+                .admin_client_secret
+                .resolve(base)
+                .context("ws1.credentials.client_secret")?,
+            scim_client_secret: ws1
+                .scim_client
+                .secret
+                .resolve(base)
+                .context("ws1.scim_client.secret")?,
+            okta_org_url: okta.org_url.resolve(base).context("okta.org_url")?,
+            okta_api_token: okta.api_token.resolve(base).context("okta.api_token")?,
+            scim_base_url,
+        })
+    }
+}
+
+/// The referenced values, read. Secrets stay wrapped so they never print.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub ws1_tenant_url: String,
+    pub ws1_client_id: String,
+    pub ws1_client_secret: Secret,
+    pub scim_client_secret: Secret,
+    pub okta_org_url: String,
+    pub okta_api_token: Secret,
+    /// The provisioning base URL, derived from the tenant URL unless given.
+    pub scim_base_url: String,
+}
+
+/// Reads and checks a config file.
+pub fn load(path: &FsPath, strictness: Strictness) -> anyhow::Result<Loaded> {
+    use anyhow::Context;
+    let source =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let base = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
+    Ok(load_str(
+        &path.display().to_string(),
+        source,
+        base,
+        strictness,
+    ))
+}
+
+/// Checks config text; `file` names it in diagnostics, `base` anchors `${file:…}` references.
+pub fn load_str(file: &str, source: String, base: PathBuf, strictness: Strictness) -> Loaded {
+    let mut diagnostics = Vec::new();
+    let desired = match yaml::parse::<raw::RawConfig>(file, &source) {
+        Err(errors) => {
+            diagnostics.extend(errors);
+            None
+        }
+        Ok((None, _)) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    "empty",
+                    Path::root(),
+                    Location::new(file, yaml::Pos { line: 1, column: 1 }),
+                    "the config file is empty".into(),
+                )
+                .why("an empty file describes nothing; plan would have nothing to compare")
+                .help("start from one of the files in examples/"),
+            );
+            None
+        }
+        Ok((Some(raw), doc)) => {
+            let desired = model::check(&raw, &doc, &mut diagnostics);
+            if let Some(desired) = &desired {
+                diagnostics.extend(lint::lint(desired, &doc, &base, strictness));
+            }
+            desired
+        }
+    };
+    for diagnostic in &mut diagnostics {
+        // Reference problems name a variable or a path, never a value; everything else about a
+        // secret field may quote what the file holds there.
+        let about_reference = matches!(
+            diagnostic.code,
+            "env-unset" | "file-unreadable" | "bad-reference"
+        );
+        if !about_reference && raw::SECRET_FIELDS.contains(&diagnostic.path.to_string().as_str()) {
+            diagnostic.redact();
+        }
+    }
+    diagnostic::sort(&mut diagnostics);
+    Loaded {
+        file: file.to_owned(),
+        source,
+        base,
+        desired,
+        diagnostics,
+    }
+}
+
+/// The config's JSON Schema, as committed in `schemas/scimbridge.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(raw::RawConfig);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}

@@ -1,4 +1,5 @@
 //! The one integration-test binary. Each module tests one part through its public surface;
 //! anything with a network talks real HTTP to the sandbox on loopback.
 
+mod config;
 mod hygiene;

@@ -1,0 +1,260 @@
+//! Diagnostics: what went wrong or looks wrong in a config, where, and why.
+//!
+//! Every diagnostic carries a location (file, line, column) and a field path such as
+//! `okta.app.mappings.domain.expression`, whatever found it: the YAML parser, the type check or a
+//! lint. Rendering (text with a source excerpt, or JSON) lives here too, so every command shows
+//! config problems the same way.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::yaml::Pos;
+
+/// One step of a field path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A field path from the document root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Path(Vec<Segment>);
+
+impl Path {
+    /// The document root.
+    pub fn root() -> Self {
+        Path(Vec::new())
+    }
+
+    /// Parses a dotted path such as `okta.app.label` (keys only).
+    pub fn parse(dotted: &str) -> Self {
+        Path(
+            dotted
+                .split('.')
+                .filter(|s| !s.is_empty())
+                .map(|s| Segment::Key(s.to_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// The path one level up (the root stays the root).
+    pub fn parent(&self) -> Self {
+        let mut up = self.clone();
+        up.0.pop();
+        up
+    }
+
+    /// This path extended by a mapping key.
+    pub fn join_key(&self, key: &str) -> Self {
+        let mut next = self.clone();
+        next.0.push(Segment::Key(key.to_owned()));
+        next
+    }
+
+    /// This path extended by a sequence index.
+    pub fn join_index(&self, index: usize) -> Self {
+        let mut next = self.clone();
+        next.0.push(Segment::Index(index));
+        next
+    }
+
+    /// Converts serde_path_to_error's path.
+    pub fn from_serde(path: &serde_path_to_error::Path) -> Self {
+        use serde_path_to_error::Segment as S;
+        Path(
+            path.iter()
+                .filter_map(|segment| match segment {
+                    S::Seq { index } => Some(Segment::Index(*index)),
+                    S::Map { key } => Some(Segment::Key(key.clone())),
+                    S::Enum { variant } => Some(Segment::Key(variant.clone())),
+                    S::Unknown => None,
+                })
+                .collect(),
+        )
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(document)");
+        }
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Key(key) if i == 0 => write!(f, "{key}")?,
+                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A place in a config file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    pub fn new(file: &str, pos: Pos) -> Self {
+        Location {
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// How bad a diagnostic is. Errors fail `validate`; warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about a config file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable, kebab-case name for the kind of finding (`trailing-slash`, `unknown-key`…).
+    pub code: &'static str,
+    pub path: Path,
+    #[serde(flatten)]
+    pub location: Location,
+    pub message: String,
+    /// One line on why this matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// What to do instead, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The place holds a secret: no source excerpt, no value in the message.
+    #[serde(skip)]
+    pub sensitive: bool,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, path: Path, location: Location, message: String) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            path,
+            location,
+            message,
+            why: None,
+            help: None,
+            sensitive: false,
+        }
+    }
+
+    pub fn warning(code: &'static str, path: Path, location: Location, message: String) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, path, location, message)
+        }
+    }
+
+    /// Marks a diagnostic about a secret field: its excerpt and any quoted value are dropped,
+    /// because the file may hold the literal secret the diagnostic is about.
+    pub fn redact(&mut self) {
+        self.sensitive = true;
+        if let Some(cut) = self.message.find(['`', '"']) {
+            self.message.truncate(cut);
+            self.message = format!("{}(value hidden: this field holds a secret)", self.message);
+        }
+    }
+
+    /// Adds the one-line reason.
+    pub fn why(mut self, why: impl Into<String>) -> Self {
+        self.why = Some(why.into());
+        self
+    }
+
+    /// Adds a suggestion.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders rustc-style, with the source line when `source` is given.
+    pub fn render(&self, source: Option<&str>) -> String {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut out = format!("{label}[{}]: {}: {}\n", self.code, self.path, self.message);
+        out.push_str(&format!("  --> {}\n", self.location));
+        let source = source.filter(|_| !self.sensitive);
+        if let Some(line) = source.and_then(|s| s.lines().nth(self.location.line.saturating_sub(1)))
+        {
+            let number = format!("{:>2}", self.location.line);
+            let pad = " ".repeat(number.len());
+            let caret_at = " ".repeat(self.location.column.saturating_sub(1));
+            out.push_str(&format!(
+                "{pad} |\n{number} | {line}\n{pad} | {caret_at}^\n"
+            ));
+        }
+        if let Some(why) = &self.why {
+            out.push_str(&format!("   = why: {why}\n"));
+        }
+        if let Some(help) = &self.help {
+            out.push_str(&format!("   = help: {help}\n"));
+        }
+        out
+    }
+}
+
+/// The closest candidate to `given`, when it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&given.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Sorts diagnostics by location, errors first at the same place.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.location.line, a.location.column, a.severity).cmp(&(
+            b.location.line,
+            b.location.column,
+            b.severity,
+        ))
+    });
+}

@@ -1,0 +1,451 @@
+//! The one place YAML is parsed: text → a span-keeping [`Node`] tree → a typed value.
+//!
+//! serde_yaml alone forgets where values came from once they are deserialized, and every
+//! diagnostic must name file, line and column. So the text is parsed once, by saphyr-parser's event
+//! stream, into a tree whose nodes keep their spans; that tree converts to a `serde_yaml::Value`,
+//! which is deserialized through `serde_path_to_error` so a failure knows its field path; the path
+//! leads back to a span in the tree. Lints use the same tree to locate what they report.
+//! Swapping the YAML crate means changing this file only.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde::de::DeserializeOwned;
+
+use super::diagnostic::{Diagnostic, Location, Path, Segment};
+
+/// A position in the source: 1-based line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Pos {
+    fn from_span(span: &Span) -> Self {
+        Pos {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+        }
+    }
+}
+
+/// A parsed YAML node with the position where it starts.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub pos: Pos,
+    pub kind: NodeKind,
+}
+
+/// The shape of a node. Mapping keys keep their own positions (unknown-key errors point at them).
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    /// A scalar with its text and whether it was quoted (quoted scalars are always strings).
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
+    Sequence(Vec<Node>),
+    Mapping(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// The child at one path segment, if any.
+    pub fn child(&self, segment: &Segment) -> Option<&Node> {
+        match (&self.kind, segment) {
+            (NodeKind::Mapping(entries), Segment::Key(key)) => entries
+                .iter()
+                .find(|(k, _)| k.scalar() == Some(key.as_str()))
+                .map(|(_, v)| v),
+            (NodeKind::Sequence(items), Segment::Index(i)) => items.get(*i),
+            _ => None,
+        }
+    }
+
+    /// The position of a mapping key (for "unknown field" and "duplicate key").
+    pub fn key_pos(&self, key: &str) -> Option<Pos> {
+        match &self.kind {
+            NodeKind::Mapping(entries) => entries
+                .iter()
+                .find(|(k, _)| k.scalar() == Some(key))
+                .map(|(k, _)| k.pos),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar node.
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The deepest node along `path`, and how many segments were matched.
+    pub fn lookup(&self, path: &Path) -> (&Node, usize) {
+        let mut node = self;
+        for (depth, segment) in path.segments().iter().enumerate() {
+            match node.child(segment) {
+                Some(child) => node = child,
+                None => return (node, depth),
+            }
+        }
+        (node, path.segments().len())
+    }
+
+    fn to_value(&self) -> serde_yaml::Value {
+        use serde_yaml::Value;
+        match &self.kind {
+            NodeKind::Scalar { text, quoted: true } => Value::String(text.clone()),
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            } => plain_scalar(text),
+            NodeKind::Sequence(items) => {
+                Value::Sequence(items.iter().map(Node::to_value).collect())
+            }
+            NodeKind::Mapping(entries) => Value::Mapping(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_value(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Resolves a plain (unquoted) scalar by the YAML 1.2 core schema: null, booleans, integers and
+/// floats; everything else is a string.
+fn plain_scalar(text: &str) -> serde_yaml::Value {
+    use serde_yaml::Value;
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Value::Number(i.into());
+    }
+    if let Some(hex) = text.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Value::Number(i.into());
+    }
+    let looks_numeric = text
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'));
+    if looks_numeric
+        && text.chars().any(|c| c.is_ascii_digit())
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Value::Number(f.into());
+    }
+    Value::String(text.to_owned())
+}
+
+/// A parsed document: the span-keeping tree, for locating things later.
+#[derive(Debug)]
+pub struct Document {
+    pub file: String,
+    pub root: Option<Node>,
+}
+
+impl Document {
+    /// Where `path` is in the file: the node itself, or its nearest existing ancestor.
+    pub fn locate(&self, path: &Path) -> Location {
+        let pos = match &self.root {
+            Some(root) => root.lookup(path).0.pos,
+            None => Pos { line: 1, column: 1 },
+        };
+        Location::new(&self.file, pos)
+    }
+
+    /// Where a mapping key is, when it exists (falls back to the mapping).
+    pub fn locate_key(&self, parent: &Path, key: &str) -> Location {
+        if let Some(root) = &self.root {
+            let (node, matched) = root.lookup(parent);
+            if matched == parent.segments().len()
+                && let Some(pos) = node.key_pos(key)
+            {
+                return Location::new(&self.file, pos);
+            }
+        }
+        self.locate(parent)
+    }
+}
+
+/// Parses `text` (from `file`) into `T`. On failure, every diagnostic has a location and a path.
+///
+/// An empty document yields `Ok((None, doc))`: whether that is an error is the caller's call.
+pub fn parse<T: DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<(Option<T>, Document), Vec<Diagnostic>> {
+    let root = build_tree(file, text)?;
+    let doc = Document {
+        file: file.to_owned(),
+        root,
+    };
+    let Some(root) = &doc.root else {
+        return Ok((None, doc));
+    };
+    let value = root.to_value();
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(parsed) => Ok((Some(parsed), doc)),
+        Err(err) => Err(vec![deserialize_diagnostic(&doc, err)]),
+    }
+}
+
+/// Turns a deserialization failure into a located diagnostic.
+fn deserialize_diagnostic(
+    doc: &Document,
+    err: serde_path_to_error::Error<serde_yaml::Error>,
+) -> Diagnostic {
+    let path = Path::from_serde(err.path());
+    let message = err.inner().to_string();
+    if let Some((field, expected)) = parse_unknown_field(&message) {
+        // serde_path_to_error already ends the path with the unknown key.
+        let parent = match path.segments().last() {
+            Some(Segment::Key(last)) if *last == field => path.parent(),
+            _ => path.clone(),
+        };
+        let location = doc.locate_key(&parent, &field);
+        let child = parent.join_key(&field);
+        let mut diag = Diagnostic::error(
+            "unknown-key",
+            child,
+            location,
+            format!("unknown field `{field}`"),
+        );
+        diag.help = Some(if expected.is_empty() {
+            "this mapping takes no fields".to_owned()
+        } else {
+            suggest(&field, &expected)
+        });
+        return diag;
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        // Point at the key that opens the incomplete mapping, not at its first entry.
+        let location = match path.segments().last() {
+            Some(Segment::Key(key)) => doc.locate_key(&path.parent(), key),
+            _ => doc.locate(&path),
+        };
+        return Diagnostic::error(
+            "missing-field",
+            path.join_key(field),
+            location,
+            format!("missing field `{field}`"),
+        );
+    }
+    if let Some((variant, expected)) = parse_unknown_variant(&message) {
+        let location = doc.locate(&path);
+        let mut diag =
+            Diagnostic::error("type", path, location, format!("unknown value `{variant}`"));
+        diag.help = Some(suggest(&variant, &expected));
+        return diag;
+    }
+    let location = doc.locate(&path);
+    let code = if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "type"
+    } else {
+        "invalid"
+    };
+    Diagnostic::error(code, path, location, message)
+}
+
+/// "did you mean `x`?" when a candidate is close, else the full list of what is accepted.
+fn suggest(given: &str, expected: &[String]) -> String {
+    match super::diagnostic::did_you_mean(given, expected.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => {
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            format!("expected one of {}", list.join(", "))
+        }
+    }
+}
+
+/// Reads serde's `unknown field `x`, expected one of `a`, `b`` message (serde::de::Error's
+/// standard wording) into the field and the expected names.
+fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    Some((field.to_owned(), backticked(rest)))
+}
+
+/// Same for `unknown variant `x`, expected one of …`.
+fn parse_unknown_variant(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (variant, rest) = rest.split_once('`')?;
+    Some((variant.to_owned(), backticked(rest)))
+}
+
+fn backticked(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Builds the span-keeping tree from saphyr-parser's events.
+fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = TreeBuilder::default();
+    let mut documents = 0;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|err| {
+            let marker = err.marker();
+            let location = Location::new(
+                file,
+                Pos {
+                    line: marker.line(),
+                    column: marker.col() + 1,
+                },
+            );
+            vec![Diagnostic::error(
+                "syntax",
+                Path::root(),
+                location,
+                format!("YAML syntax error: {}", err.info()),
+            )]
+        })?;
+        let pos = Pos::from_span(&span);
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(vec![Diagnostic::error(
+                        "syntax",
+                        Path::root(),
+                        Location::new(file, pos),
+                        "a config file holds one YAML document; found a second one".to_owned(),
+                    )]);
+                }
+            }
+            Event::Scalar(text, style, anchor, _tag) => {
+                let quoted = !matches!(style, ScalarStyle::Plain);
+                builder.push_value(
+                    Node {
+                        pos,
+                        kind: NodeKind::Scalar {
+                            text: text.into_owned(),
+                            quoted,
+                        },
+                    },
+                    anchor,
+                    file,
+                )?;
+            }
+            Event::Alias(anchor) => {
+                let node = builder.anchors.get(&anchor).cloned().ok_or_else(|| {
+                    vec![Diagnostic::error(
+                        "syntax",
+                        Path::root(),
+                        Location::new(file, pos),
+                        "alias to an unknown anchor".to_owned(),
+                    )]
+                })?;
+                builder.push_value(node, 0, file)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                builder.open(pos, anchor, NodeKind::Sequence(Vec::new()))
+            }
+            Event::MappingStart(anchor, _) => {
+                builder.open(pos, anchor, NodeKind::Mapping(Vec::new()))
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = builder.close();
+                builder.push_value(node, anchor, file)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+    }
+    Ok(builder.root)
+}
+
+/// The stack of open collections while events stream in.
+#[derive(Default)]
+struct TreeBuilder {
+    stack: Vec<Open>,
+    root: Option<Node>,
+    anchors: HashMap<usize, Node>,
+}
+
+struct Open {
+    node: Node,
+    anchor: usize,
+    /// For mappings: a key waiting for its value.
+    pending_key: Option<Node>,
+}
+
+impl TreeBuilder {
+    fn open(&mut self, pos: Pos, anchor: usize, kind: NodeKind) {
+        self.stack.push(Open {
+            node: Node { pos, kind },
+            anchor,
+            pending_key: None,
+        });
+    }
+
+    fn close(&mut self) -> (Node, usize) {
+        let open = self.stack.pop().expect("parser emits balanced events");
+        (open.node, open.anchor)
+    }
+
+    /// The path of the innermost open collection.
+    fn path(&self) -> Path {
+        let mut path = Path::root();
+        for (i, open) in self.stack.iter().enumerate() {
+            let Some(next) = self.stack.get(i + 1) else {
+                break;
+            };
+            let _ = next;
+            path = match &open.node.kind {
+                NodeKind::Mapping(_) => match open.pending_key.as_ref().and_then(Node::scalar) {
+                    Some(key) => path.join_key(key),
+                    None => path,
+                },
+                NodeKind::Sequence(items) => path.join_index(items.len()),
+                NodeKind::Scalar { .. } => path,
+            };
+        }
+        path
+    }
+
+    fn push_value(&mut self, node: Node, anchor: usize, file: &str) -> Result<(), Vec<Diagnostic>> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let Some(top) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        match &mut top.node.kind {
+            NodeKind::Sequence(items) => items.push(node),
+            NodeKind::Mapping(entries) => match top.pending_key.take() {
+                None => top.pending_key = Some(node),
+                Some(key) => {
+                    if let Some(name) = key.scalar()
+                        && entries.iter().any(|(k, _)| k.scalar() == Some(name))
+                    {
+                        let path = self.path().join_key(name);
+                        return Err(vec![Diagnostic::error(
+                            "duplicate",
+                            path,
+                            Location::new(file, key.pos),
+                            format!("duplicate key `{name}` in one mapping"),
+                        )]);
+                    }
+                    entries.push((key, node));
+                }
+            },
+            NodeKind::Scalar { .. } => unreachable!("scalars are never open"),
+        }
+        Ok(())
+    }
+}
