@@ -1,0 +1,89 @@
+//! Benchmark: validating a config with 10,000 user assignments and 500 groups (issue 2).
+//!
+//! Not a test: run with `cargo bench --bench validate`. Prints the time per validation (best and
+//! median of several runs) and the process's peak resident memory.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+const USERS: usize = 10_000;
+const GROUPS: usize = 500;
+const RUNS: usize = 7;
+
+fn config() -> String {
+    let mut text = String::from(
+        "version: 1
+ws1:
+  tenant_url: https://acme.vmwareidentity.com
+  credentials:
+    client_id: scimbridge-admin
+    client_secret: ${env:WS1_CLIENT_SECRET}
+  scim_client:
+    client_id: okta-scim
+    access_token_ttl: 365d
+    secret: ${env:WS1_SCIM_CLIENT_SECRET}
+  directory:
+    name: Okta Users
+    domains: [example.com]
+okta:
+  org_url: https://acme.okta.com
+  api_token: ${env:OKTA_API_TOKEN}
+  app:
+    variant: scim11_custom
+    label: Workspace ONE Access
+    assignments:
+      users:
+        mode: exact
+        members:
+",
+    );
+    for i in 0..USERS {
+        writeln!(text, "          - user{i:05}@example.com").unwrap();
+    }
+    text.push_str("      groups:\n        members:\n");
+    for i in 0..GROUPS {
+        writeln!(text, "          - Group {i:03}").unwrap();
+    }
+    text
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let text = config();
+    let before = peak_rss_kib();
+    let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let loaded = scimbridge::config::load_str(
+            "bench.yaml",
+            text.clone(),
+            ".".into(),
+            scimbridge::config::Strictness::Validate,
+        );
+        times.push(start.elapsed());
+        assert!(!loaded.has_errors(), "the benchmark config must be valid");
+        let app = &loaded.desired.as_ref().unwrap().okta.app;
+        assert_eq!((app.users.members.len(), app.groups.members.len()), (USERS, GROUPS));
+    }
+    times.sort();
+    println!(
+        "validate: {USERS} users + {GROUPS} groups ({} KiB of YAML): best {:.1} ms, median {:.1} ms over {RUNS} runs",
+        text.len() / 1024,
+        times[0].as_secs_f64() * 1e3,
+        times[RUNS / 2].as_secs_f64() * 1e3,
+    );
+    println!(
+        "peak RSS: {} KiB (before validating: {before} KiB)",
+        peak_rss_kib()
+    );
+}
