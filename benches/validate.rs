@@ -73,7 +73,10 @@ fn main() {
         times.push(start.elapsed());
         assert!(!loaded.has_errors(), "the benchmark config must be valid");
         let app = &loaded.desired.as_ref().unwrap().okta.app;
-        assert_eq!((app.users.members.len(), app.groups.members.len()), (USERS, GROUPS));
+        assert_eq!(
+            (app.users.members.len(), app.groups.members.len()),
+            (USERS, GROUPS)
+        );
     }
     times.sort();
     println!(

@@ -145,10 +145,11 @@ pub fn load_str(file: &str, source: String, base: PathBuf, strictness: Strictnes
         }
         Ok((Some(raw), doc)) => {
             let desired = model::check(&raw, &doc, &mut diagnostics);
-            if let Some(desired) = &desired {
-                diagnostics.extend(lint::lint(desired, &doc, &base, strictness));
-            }
-            desired
+            // A field that failed its check holds a placeholder; lints about it would be noise.
+            let failed: Vec<Path> = diagnostics.iter().map(|d| d.path.clone()).collect();
+            let lints = lint::lint(&desired, &doc, &base, strictness);
+            diagnostics.extend(lints.into_iter().filter(|d| !failed.contains(&d.path)));
+            Some(desired)
         }
     };
     for diagnostic in &mut diagnostics {

@@ -394,9 +394,10 @@ pub struct Collection<T> {
     pub at: Location,
 }
 
-/// Turns the raw file into the checked model. Problems are pushed to `diags`; `None` when an
-/// error leaves nothing sound to build.
-pub fn check(raw: &RawConfig, doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<Desired> {
+/// Turns the raw file into the checked model. Problems are pushed to `diags`; where a value is
+/// wrong, the model holds a placeholder, so lints can still run on everything else (the caller
+/// must not use a model that came with errors).
+pub fn check(raw: &RawConfig, doc: &Document, diags: &mut Vec<Diagnostic>) -> Desired {
     let mut cx = Checker { doc, diags };
     cx.check(raw)
 }
@@ -418,7 +419,7 @@ impl Checker<'_> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn check(&mut self, raw: &RawConfig) -> Option<Desired> {
+    fn check(&mut self, raw: &RawConfig) -> Desired {
         if raw.version != 1 {
             self.error(
                 "invalid",
@@ -427,7 +428,6 @@ impl Checker<'_> {
             )
             .help = Some("this scimbridge reads version 1".into());
         }
-        let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let ws1 = Ws1 {
             tenant_url: self.param(&raw.ws1.tenant_url, "ws1.tenant_url"),
             admin_client_id: self
@@ -459,8 +459,7 @@ impl Checker<'_> {
             api_token: self.secret(&raw.okta.api_token, "okta.api_token"),
             app: self.app(&raw.okta.app, &ws1.directory),
         };
-        let errors_after = self.diags.iter().filter(|d| d.is_error()).count();
-        (errors_after == errors_before).then_some(Desired { ws1, okta })
+        Desired { ws1, okta }
     }
 
     fn reference(&mut self, text: &str, path: &str) -> Option<Reference> {

@@ -135,6 +135,8 @@ cases! {
     env_unset_is_a_warning: edit("${env:OKTA_API_TOKEN}", "${env:SCIMBRIDGE_TEST_UNSET}");
     file_reference_missing: edit("${env:OKTA_API_TOKEN}", "${file:secrets/okta-token}");
     no_directory_domain: edit("domains: [example.com]", "domains: []");
+    // A check error (the literal secret) does not hide the lints on other fields.
+    several_mistakes_at_once: edit("${env:OKTA_API_TOKEN}", "00aBcD-literal").replace("https://acme.okta.com", "https://acme.okta.com/").replace("access_token_ttl: 365d", "access_token_ttl: 1y");
 }
 
 #[test]
