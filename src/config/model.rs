@@ -21,7 +21,7 @@ pub const SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
 /// The rotation window when the config names none.
 pub const DEFAULT_ROTATION_WINDOW: Minutes = Minutes(30 * 24 * 60);
 /// The `exact` removal cap when the config names none.
-pub const DEFAULT_REMOVAL_CAP: u32 = 10;
+pub const DEFAULT_REMOVAL_CAP: u32 = 0;
 
 macro_rules! name_type {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(

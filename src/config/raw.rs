@@ -317,7 +317,8 @@ pub struct RawCollection {
     /// The members: Okta logins for users, names for groups.
     #[serde(default)]
     pub members: Vec<String>,
-    /// Under `exact`, more removals than this in one run need `--allow-destroy`. Default 10.
+    /// Under `exact`, removals beyond this many in one run are disruptive and need
+    /// `--allow-destroy`. Default 0: every removal needs it.
     #[serde(default)]
     pub removal_cap: Option<u32>,
 }
