@@ -7,5 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod env;
+pub mod plan;
 pub mod sandbox;
 pub mod secret;
+pub mod state;

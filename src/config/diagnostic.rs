@@ -103,7 +103,7 @@ impl Serialize for Path {
 }
 
 /// A place in a config file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, PartialOrd, Ord)]
 pub struct Location {
     pub file: String,
     pub line: usize,

@@ -1,0 +1,1159 @@
+//! The planner: desired state + live state → [`Plan`], in the guides' dependency order.
+//!
+//! Each `stage_*` function diffs one resource kind and appends actions; dependencies are
+//! computed once at the end from the stages (see [`link`]). Nothing here does IO or reads a
+//! clock: time comes from `Live::observed_at`, the servers' own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::config::model::{App, Desired, MappingRule, Mode, Variant};
+use crate::config::{Diagnostic, Location, Path};
+use crate::state::note::{Handover, TokenRecord};
+use crate::state::{AppLive, Live, OktaGroupId, OktaUserId};
+
+/// Resolved, non-secret values the planner needs besides the model.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The config file's name, as shown in plans.
+    pub config: String,
+    /// The SCIM base URL the connection gets.
+    pub scim_base_url: String,
+    /// The WS1 tenant URL (the OIN app's base URL).
+    pub tenant_url: String,
+}
+
+/// Plans the changes from `live` to `desired`. Fails with located diagnostics when the config
+/// names Okta users or groups that do not exist (scimbridge does not create them).
+pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan, Vec<Diagnostic>> {
+    let mut planner = Planner {
+        desired,
+        settings,
+        live,
+        app: live.okta.app.as_ref(),
+        actions: Vec::new(),
+        problems: Vec::new(),
+    };
+    planner.scim_client();
+    let minting = planner.token();
+    planner.directory();
+    planner.app(minting);
+    planner.connection(minting);
+    planner.attributes();
+    let mappings_changed = planner.mappings();
+    planner.toggles();
+    planner.apply_updates_now(mappings_changed);
+    planner.assignments();
+    planner.group_push();
+    if !planner.problems.is_empty() {
+        return Err(planner.problems);
+    }
+    let mut actions = planner.actions;
+    link(&mut actions);
+    let plan = Plan {
+        format_version: FORMAT_VERSION,
+        config: settings.config.clone(),
+        observed_at: live.observed_at,
+        actions,
+        fingerprints: live.fingerprints.clone(),
+    };
+    let violations = super::lint::check(&plan);
+    assert!(
+        violations.is_empty(),
+        "the planner broke its own invariants: {violations:?}"
+    );
+    Ok(plan)
+}
+
+struct Planner<'a> {
+    desired: &'a Desired,
+    settings: &'a Settings,
+    live: &'a Live,
+    app: Option<&'a AppLive>,
+    actions: Vec<Action>,
+    problems: Vec<Diagnostic>,
+}
+
+fn action(resource: Resource, kind: Kind, at: &Location, op: Op) -> Action {
+    Action {
+        resource,
+        kind,
+        at: at.clone(),
+        reason: None,
+        changes: Vec::new(),
+        hazard: None,
+        notes: Vec::new(),
+        depends_on: Vec::new(),
+        manual: None,
+        op,
+    }
+}
+
+/// Adds `field: old → new` when they differ.
+fn diff(changes: &mut Vec<Change>, field: &str, old: impl Into<String>, new: impl Into<String>) {
+    let (old, new) = (old.into(), new.into());
+    if old != new {
+        changes.push(Change::new(field, Value::Text(old), Value::Text(new)));
+    }
+}
+
+fn yes_no(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// Why the token needs minting, if it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mint {
+    No,
+    First,
+    Rotate,
+}
+
+impl Planner<'_> {
+    fn app_key(&self) -> String {
+        self.desired.okta.app.key.to_string()
+    }
+
+    fn app_ref(&self) -> AppRef {
+        match self.app {
+            Some(app) => AppRef::Existing(app.id.clone()),
+            None => AppRef::Created,
+        }
+    }
+
+    fn push(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+
+    fn scim_client(&mut self) {
+        let want = &self.desired.ws1.scim_client;
+        let resource = Resource::ScimClient(want.client_id.to_string());
+        let op_fields = (
+            want.client_id.to_string(),
+            want.scope.clone(),
+            want.access_token_ttl.0,
+        );
+        match &self.live.ws1.scim_client {
+            None => {
+                let mut a = action(
+                    resource,
+                    Kind::Create,
+                    &want.at,
+                    Op::CreateScimClient {
+                        client_id: op_fields.0,
+                        scope: op_fields.1,
+                        access_token_ttl: op_fields.2,
+                    },
+                );
+                a.changes = vec![
+                    Change::new(
+                        "client_id",
+                        Value::Absent,
+                        Value::text(want.client_id.as_str()),
+                    ),
+                    Change::new("scope", Value::Absent, Value::text(&want.scope)),
+                    Change::new(
+                        "grant_types",
+                        Value::Absent,
+                        Value::text("client_credentials"),
+                    ),
+                    Change::new(
+                        "access_token_ttl",
+                        Value::Absent,
+                        Value::text(want.access_token_ttl.to_string()),
+                    ),
+                    Change::new("secret", Value::Absent, Value::Sensitive),
+                ];
+                self.push(a);
+            }
+            Some(live) => {
+                let mut changes = Vec::new();
+                diff(&mut changes, "scope", &live.scope, &want.scope);
+                let live_ttl = crate::config::duration::Minutes(live.access_token_ttl);
+                diff(
+                    &mut changes,
+                    "access_token_ttl",
+                    live_ttl.to_string(),
+                    want.access_token_ttl.to_string(),
+                );
+                if !live
+                    .grant_types
+                    .split_whitespace()
+                    .any(|g| g == "client_credentials")
+                {
+                    diff(
+                        &mut changes,
+                        "grant_types",
+                        &live.grant_types,
+                        "client_credentials",
+                    );
+                }
+                if changes.is_empty() {
+                    return;
+                }
+                let ttl_changed = changes.iter().any(|c| c.field == "access_token_ttl");
+                let mut a = action(
+                    resource,
+                    Kind::Update,
+                    &want.at,
+                    Op::UpdateScimClient {
+                        client_id: op_fields.0,
+                        scope: op_fields.1,
+                        access_token_ttl: op_fields.2,
+                    },
+                );
+                a.changes = changes;
+                if ttl_changed {
+                    let expiry = self
+                        .token_record()
+                        .map(|t| format!(" (it expires {})", t.expires_at))
+                        .unwrap_or_default();
+                    a.notes.push(format!(
+                        "the token Okta holds keeps its old expiry{expiry}: a TTL applies to tokens minted after the change; it is rotated inside the rotation window"
+                    ));
+                }
+                self.push(a);
+            }
+        }
+    }
+
+    fn token_record(&self) -> Option<&TokenRecord> {
+        self.app
+            .and_then(|a| a.managed.as_ref())
+            .and_then(|m| m.token.as_ref())
+    }
+
+    /// Plans minting the bearer token when needed; returns why.
+    fn token(&mut self) -> Mint {
+        let want = &self.desired.ws1.scim_client;
+        let client_id = want.client_id.to_string();
+        let handover = if self.app.is_some_and(|a| a.capabilities.connection_api) {
+            HandoverVia::Api
+        } else {
+            HandoverVia::Manual
+        };
+        let client_new = self.live.ws1.scim_client.is_none();
+        let (mint, reason) = match self.token_record() {
+            _ if client_new => (Mint::First, "a new client has no token yet".to_owned()),
+            None => (Mint::First, "never minted".to_owned()),
+            Some(record) if record.client_id != client_id => (
+                Mint::First,
+                format!(
+                    "Okta holds a token of client `{}`, not `{client_id}`",
+                    record.client_id
+                ),
+            ),
+            // A handover in progress is finished, never replaced by another token.
+            Some(record) if record.handover == Handover::Pending => (Mint::No, String::new()),
+            Some(record) => match self.live.observed_at {
+                Some(now) if record.expires_at <= now => (
+                    Mint::Rotate,
+                    format!(
+                        "the token expired {}; provisioning is failing",
+                        record.expires_at
+                    ),
+                ),
+                Some(now) if record.expires_at <= now.plus_minutes(want.rotation_window.0) => (
+                    Mint::Rotate,
+                    format!(
+                        "the token expires {}, inside the {} rotation window",
+                        record.expires_at, want.rotation_window
+                    ),
+                ),
+                _ => (Mint::No, String::new()),
+            },
+        };
+        if mint == Mint::No {
+            return Mint::No;
+        }
+        let kind = if mint == Mint::First {
+            Kind::Create
+        } else {
+            Kind::Update
+        };
+        let mut a = action(
+            Resource::Token(client_id.clone()),
+            kind,
+            &want.at,
+            Op::MintToken {
+                client_id,
+                handover,
+            },
+        );
+        a.reason = Some(reason);
+        a.changes = vec![Change::new(
+            "bearer_token",
+            if mint == Mint::First {
+                Value::Absent
+            } else {
+                Value::Sensitive
+            },
+            Value::Sensitive,
+        )];
+        a.notes.push(match handover {
+            HandoverVia::Api => "handed to Okta through the connection API, in memory, after a test like Okta's \"Test API Credentials\"".to_owned(),
+            HandoverVia::Manual => "written only to the file named by `apply --token-out FILE` (created new, mode 0600), for the console step below".to_owned(),
+        });
+        self.push(a);
+        mint
+    }
+
+    fn directory(&mut self) {
+        let want = &self.desired.ws1.directory;
+        let resource = Resource::Directory(want.name.to_string());
+        let domains: Vec<String> = want.domains.iter().map(|d| d.to_string()).collect();
+        match &self.live.ws1.directory {
+            None => {
+                let mut a = action(
+                    resource,
+                    Kind::Create,
+                    &want.at,
+                    Op::CreateDirectory {
+                        name: want.name.to_string(),
+                        domains: domains.clone(),
+                    },
+                );
+                a.changes = vec![
+                    Change::new("name", Value::Absent, Value::text(want.name.as_str())),
+                    Change::new("type", Value::Absent, Value::text("OTHER_DIRECTORY")),
+                    Change::new("domains", Value::Absent, Value::text(domains.join(", "))),
+                ];
+                self.push(a);
+            }
+            Some(live) if live.kind != "OTHER_DIRECTORY" => {
+                self.problems.push(
+                    Diagnostic::error(
+                        "directory-type",
+                        Path::parse("ws1.directory.name"),
+                        want.at.clone(),
+                        format!("a {} directory named `{}` exists, not an Other directory", live.kind, want.name),
+                    )
+                    .why("provisioned users must land in an Other directory; scimbridge will not reuse or replace another kind")
+                    .help("rename one of them"),
+                );
+            }
+            Some(live) => {
+                let missing: Vec<&String> = domains
+                    .iter()
+                    .filter(|d| !live.domains.iter().any(|l| l.eq_ignore_ascii_case(d)))
+                    .collect();
+                if missing.is_empty() {
+                    return;
+                }
+                let mut a = action(resource, Kind::Manual, &want.at, Op::Manual);
+                a.reason = Some("WS1 has no API to change an Other directory's domains".into());
+                a.changes = vec![Change::new(
+                    "domains",
+                    Value::text(live.domains.join(", ")),
+                    Value::text(domains.join(", ")),
+                )];
+                a.manual = Some(ManualStep {
+                    title: "Add the directory's missing domains in the WS1 Access console".into(),
+                    steps: vec![
+                        "In the Workspace ONE Access console, open Identity & Access Management > Directories.".into(),
+                        format!("Open the directory `{}` and its Domains.", want.name),
+                        "Add each missing domain and save.".into(),
+                    ],
+                    values: missing.iter().map(|d| ("domain".to_owned(), (*d).clone())).collect(),
+                    verified_by: "the directory's domains, read on the next run".into(),
+                });
+                self.push(a);
+            }
+        }
+    }
+
+    fn settings_base_url(&self) -> Option<String> {
+        (self.desired.okta.app.variant == Variant::OinWorkspaceOne)
+            .then(|| self.settings.scim_base_url.clone())
+    }
+
+    fn app(&mut self, minting: Mint) {
+        let want: &App = &self.desired.okta.app;
+        let key = self.app_key();
+        let resource = Resource::App(key.clone());
+        let user_note = want.admin_note.clone();
+        let Some(live) = self.app else {
+            let mut a = action(
+                resource,
+                Kind::Create,
+                &want.at,
+                Op::CreateApp {
+                    catalog_name: want.catalog_name.clone(),
+                    label: want.label.clone(),
+                    username_kind: want.username.kind.into(),
+                    username_template: want.username.template.clone(),
+                    hide_web: want.hide_web,
+                    hide_mobile: want.hide_mobile,
+                    settings_base_url: self.settings_base_url(),
+                    key: key.clone(),
+                    admin_note: user_note.clone(),
+                },
+            );
+            a.changes = vec![
+                Change::new("name", Value::Absent, Value::text(&want.catalog_name)),
+                Change::new("label", Value::Absent, Value::text(&want.label)),
+                Change::new(
+                    "username_template",
+                    Value::Absent,
+                    Value::text(&want.username.template),
+                ),
+                Change::new(
+                    "hide.web",
+                    Value::Absent,
+                    Value::text(want.hide_web.to_string()),
+                ),
+                Change::new(
+                    "hide.mobile",
+                    Value::Absent,
+                    Value::text(want.hide_mobile.to_string()),
+                ),
+            ];
+            if let Some(url) = self.settings_base_url() {
+                a.changes.push(Change::new(
+                    "settings.app.baseUrl",
+                    Value::Absent,
+                    Value::text(url),
+                ));
+            }
+            if let Some(note) = &user_note {
+                a.changes
+                    .push(Change::new("admin_note", Value::Absent, Value::text(note)));
+            }
+            a.changes.push(Change::new(
+                "managed_block.key",
+                Value::Absent,
+                Value::text(&key),
+            ));
+            self.push(a);
+            return;
+        };
+        let mut changes = Vec::new();
+        diff(&mut changes, "label", &live.label, &want.label);
+        diff(
+            &mut changes,
+            "username_template.type",
+            &live.username_kind,
+            want.username.kind,
+        );
+        diff(
+            &mut changes,
+            "username_template",
+            &live.username_template,
+            &want.username.template,
+        );
+        diff(
+            &mut changes,
+            "hide.web",
+            live.hide_web.to_string(),
+            want.hide_web.to_string(),
+        );
+        diff(
+            &mut changes,
+            "hide.mobile",
+            live.hide_mobile.to_string(),
+            want.hide_mobile.to_string(),
+        );
+        if let Some(url) = self.settings_base_url() {
+            diff(
+                &mut changes,
+                "settings.app.baseUrl",
+                live.settings_base_url.clone().unwrap_or_default(),
+                url,
+            );
+        }
+        diff(&mut changes, "status", &live.status, "ACTIVE");
+        diff(
+            &mut changes,
+            "admin_note",
+            live.admin_note.clone().unwrap_or_default(),
+            user_note.clone().unwrap_or_default(),
+        );
+        let mut reason = None;
+        match &live.managed {
+            None => {
+                changes.push(Change::new(
+                    "managed_block.key",
+                    Value::Absent,
+                    Value::text(&key),
+                ));
+                reason = Some(format!(
+                    "adopting the app labelled `{}`: its admin note gets scimbridge's managed block",
+                    live.label
+                ));
+            }
+            Some(block) => diff(&mut changes, "managed_block.key", &block.key, &key),
+        }
+        // A handover waiting for the console step is recorded as done once Okta shows the
+        // provisioning features; a token minted in this run is recorded by its handover step.
+        let confirm_handover = minting == Mint::No
+            && live
+                .managed
+                .as_ref()
+                .and_then(|m| m.token.as_ref())
+                .is_some_and(|t| t.handover == Handover::Pending)
+            && provisioning_seen(live);
+        if confirm_handover {
+            changes.push(Change::new(
+                "managed_block.token.handover",
+                Value::text("pending"),
+                Value::text("confirmed"),
+            ));
+            reason = Some("the console handover is seen done (Okta shows the provisioning features on): recording it".to_owned());
+        }
+        if changes.is_empty() {
+            return;
+        }
+        let mut a = action(
+            resource,
+            Kind::Update,
+            &want.at,
+            Op::UpdateApp {
+                app: self.app_ref(),
+                label: want.label.clone(),
+                username_kind: want.username.kind.into(),
+                username_template: want.username.template.clone(),
+                hide_web: want.hide_web,
+                hide_mobile: want.hide_mobile,
+                settings_base_url: self.settings_base_url(),
+                key,
+                admin_note: user_note,
+                activate: live.status != "ACTIVE",
+                confirm_handover,
+            },
+        );
+        a.changes = changes;
+        a.reason = reason;
+        self.push(a);
+    }
+
+    fn connection(&mut self, minting: Mint) {
+        let want = &self.desired.okta.app;
+        let key = self.app_key();
+        let base_url = self.settings.scim_base_url.clone();
+        let api = self.app.is_some_and(|a| a.capabilities.connection_api);
+        let pending = self
+            .token_record()
+            .is_some_and(|t| t.handover == Handover::Pending)
+            && !self.app.is_some_and(provisioning_seen);
+        if api {
+            let live = self.app.and_then(|a| a.connection.as_ref());
+            let mut changes = Vec::new();
+            let live_url = live.and_then(|c| c.base_url.clone()).unwrap_or_default();
+            diff(&mut changes, "base_url", live_url, base_url.clone());
+            diff(
+                &mut changes,
+                "status",
+                live.map(|c| c.status.clone()).unwrap_or_default(),
+                "ENABLED",
+            );
+            if minting != Mint::No {
+                changes.push(Change::new("token", Value::Sensitive, Value::Sensitive));
+            } else if !changes.is_empty() {
+                // The connection API takes the token with every change; a change means a new one.
+                self.problems.push(
+                    Diagnostic::error(
+                        "connection-drift",
+                        Path::parse("okta.app.provisioning"),
+                        want.provisioning.at.clone(),
+                        "the provisioning connection drifted, and fixing it through the API needs a new token".into(),
+                    )
+                    .why("Okta never returns the token, so the connection can only be rewritten with a freshly minted one")
+                    .help("rotate the token (a new token is minted when the old one is inside its rotation window)"),
+                );
+                return;
+            }
+            if changes.is_empty() {
+                return;
+            }
+            let kind = if live.is_some_and(|c| c.status == "ENABLED") {
+                Kind::Update
+            } else {
+                Kind::Create
+            };
+            let mut a = action(
+                Resource::Connection(key),
+                kind,
+                &want.provisioning.at,
+                Op::SetConnection {
+                    app: self.app_ref(),
+                    base_url,
+                },
+            );
+            a.changes = changes;
+            if minting != Mint::No {
+                a.notes.push(
+                    "scimbridge records the new token in the app's managed block as handed over"
+                        .into(),
+                );
+            }
+            self.push(a);
+            return;
+        }
+        if minting == Mint::No && !pending {
+            return;
+        }
+        let op = if minting == Mint::No {
+            Op::Manual
+        } else {
+            Op::RecordPendingHandover {
+                app: self.app_ref(),
+            }
+        };
+        let mut a = action(
+            Resource::Connection(key),
+            Kind::Manual,
+            &want.provisioning.at,
+            op,
+        );
+        if minting != Mint::No {
+            a.notes.push(
+                "scimbridge records the new token in the app's managed block as handover pending"
+                    .into(),
+            );
+        }
+        a.reason = Some(if pending {
+            "the token is waiting in your --token-out file; the console step is not seen done yet"
+                .into()
+        } else {
+            "Okta's API refuses the provisioning connection for this app (reference: connections API supports only a few apps)".into()
+        });
+        let (token_field, steps_tab) = match want.variant {
+            Variant::Scim11Custom => (
+                "OAuth Bearer Token",
+                "Provisioning > Integration > Configure API Integration",
+            ),
+            Variant::OinWorkspaceOne => ("API Token", "Provisioning > Configure API Integration"),
+        };
+        let mut values = Vec::new();
+        if want.variant == Variant::Scim11Custom {
+            values.push(("SCIM 1.1 base URL".to_owned(), base_url));
+        }
+        values.push((
+            token_field.to_owned(),
+            "the contents of your --token-out file".to_owned(),
+        ));
+        a.manual = Some(ManualStep {
+            title: "Connect Okta to Workspace ONE Access in the Okta Admin Console".into(),
+            steps: vec![
+                format!(
+                    "Open Applications > Applications > `{}` > {steps_tab}.",
+                    want.label
+                ),
+                "Tick \"Enable API integration\".".into(),
+                "Enter the values below; paste the token from your file, then delete the file."
+                    .into(),
+                "Click \"Test API Credentials\"; it must succeed. Then Save.".into(),
+                "No Provisioning tab? The Okta licence lacks provisioning.".into(),
+            ],
+            values,
+            verified_by: "the app's features[] (provisioning on) and the data-flow check".into(),
+        });
+        self.push(a);
+    }
+
+    fn attributes(&mut self) {
+        let app_ref = self.app_ref();
+        for want in &self.desired.okta.app.attributes {
+            let live = self.app.and_then(|a| a.attributes.get(want.name.as_str()));
+            let mut changes = Vec::new();
+            let old = |f: &dyn Fn(&crate::state::AttributeLive) -> String| {
+                live.map(f).unwrap_or_default()
+            };
+            diff(
+                &mut changes,
+                "title",
+                old(&|l| l.title.clone()),
+                &want.title,
+            );
+            diff(
+                &mut changes,
+                "type",
+                old(&|l| l.kind.clone()),
+                want.kind.as_okta(),
+            );
+            diff(
+                &mut changes,
+                "external_name",
+                old(&|l| l.external_name.clone().unwrap_or_default()),
+                &want.external_name,
+            );
+            diff(
+                &mut changes,
+                "external_namespace",
+                old(&|l| l.external_namespace.clone().unwrap_or_default()),
+                &want.external_namespace,
+            );
+            diff(
+                &mut changes,
+                "required",
+                old(&|l| l.required.to_string()),
+                want.required.to_string(),
+            );
+            diff(&mut changes, "scope", old(&|l| l.scope.clone()), want.scope);
+            if live.is_some() && changes.is_empty() {
+                continue;
+            }
+            if live.is_none() {
+                for change in &mut changes {
+                    change.old = Value::Absent;
+                }
+            }
+            let kind = if live.is_some() {
+                Kind::Update
+            } else {
+                Kind::Create
+            };
+            let mut a = action(
+                Resource::Attribute(want.name.to_string()),
+                kind,
+                &want.at,
+                Op::PutAttribute {
+                    app: app_ref.clone(),
+                    name: want.name.to_string(),
+                    title: want.title.clone(),
+                    kind: want.kind.as_okta().into(),
+                    external_name: want.external_name.clone(),
+                    external_namespace: want.external_namespace.clone(),
+                    required: want.required,
+                    scope: want.scope.into(),
+                },
+            );
+            a.changes = changes;
+            self.push(a);
+        }
+    }
+
+    /// Plans mapping changes; returns whether any mapping is set or changed (removals push
+    /// nothing to users already provisioned).
+    fn mappings(&mut self) -> bool {
+        let app_ref = self.app_ref();
+        let live = self.app.map(|a| &a.mapping);
+        let mapping_id = live.and_then(|m| m.id.clone());
+        let mut changed = false;
+        for want in &self.desired.okta.app.mappings {
+            let target = want.target.to_string();
+            let current = live.and_then(|m| m.properties.get(&target));
+            let resource = Resource::Mapping(target.clone());
+            match (&want.rule, current) {
+                (MappingRule::Set { expression, push }, current) => {
+                    let mut changes = Vec::new();
+                    diff(
+                        &mut changes,
+                        "expression",
+                        current.map(|c| c.expression.clone()).unwrap_or_default(),
+                        expression,
+                    );
+                    diff(
+                        &mut changes,
+                        "push_status",
+                        current.map(|c| c.push_status.clone()).unwrap_or_default(),
+                        push.as_okta(),
+                    );
+                    if current.is_some() && changes.is_empty() {
+                        continue;
+                    }
+                    if current.is_none() {
+                        for change in &mut changes {
+                            change.old = Value::Absent;
+                        }
+                    }
+                    let kind = if current.is_some() {
+                        Kind::Update
+                    } else {
+                        Kind::Create
+                    };
+                    let mut a = action(
+                        resource,
+                        kind,
+                        &want.at,
+                        Op::SetMapping {
+                            app: app_ref.clone(),
+                            mapping: mapping_id.clone(),
+                            target,
+                            expression: expression.clone(),
+                            push_status: push.as_okta().into(),
+                        },
+                    );
+                    a.changes = changes;
+                    self.push(a);
+                    changed = true;
+                }
+                // A new app gets Okta's default mappings (displayName and locale among them),
+                // which this run cannot read yet: plan the removal; removing an absent one is a no-op.
+                (MappingRule::Remove, current) if self.app.is_none() || current.is_some() => {
+                    let mut a = action(
+                        resource,
+                        Kind::Delete,
+                        &want.at,
+                        Op::RemoveMapping {
+                            app: app_ref.clone(),
+                            mapping: mapping_id.clone(),
+                            target,
+                        },
+                    );
+                    a.changes = vec![Change::new(
+                        "expression",
+                        current
+                            .map(|c| Value::text(&c.expression))
+                            .unwrap_or(Value::text("(Okta's default)")),
+                        Value::Absent,
+                    )];
+                    self.push(a);
+                }
+                (MappingRule::Remove, _) => {}
+            }
+        }
+        changed
+    }
+
+    fn toggles(&mut self) {
+        let want = &self.desired.okta.app.provisioning;
+        let live_features = self.app.map(|a| a.features.as_slice()).unwrap_or_default();
+        let has = |f: &str| live_features.iter().any(|x| x == f);
+        let mut changes = Vec::new();
+        diff(
+            &mut changes,
+            "create_users",
+            yes_no(has("PUSH_NEW_USERS")),
+            yes_no(want.create_users),
+        );
+        diff(
+            &mut changes,
+            "update_users",
+            yes_no(has("PUSH_PROFILE_UPDATES")),
+            yes_no(want.update_users),
+        );
+        diff(
+            &mut changes,
+            "deactivate_users",
+            yes_no(has("PUSH_USER_DEACTIVATION")),
+            yes_no(want.deactivate_users),
+        );
+        if changes.is_empty() {
+            return;
+        }
+        let key = self.app_key();
+        if self.app.is_some_and(|a| a.capabilities.features_api) {
+            let mut a = action(
+                Resource::ToAppToggles(key),
+                Kind::Update,
+                &want.at,
+                Op::SetToAppToggles {
+                    app: self.app_ref(),
+                    create_users: want.create_users,
+                    update_users: want.update_users,
+                    deactivate_users: want.deactivate_users,
+                },
+            );
+            a.changes = changes;
+            self.push(a);
+            return;
+        }
+        let mut a = action(
+            Resource::ToAppToggles(key),
+            Kind::Manual,
+            &want.at,
+            Op::Manual,
+        );
+        a.reason = Some("Okta's API refuses the To App toggles for this app".into());
+        a.changes = changes;
+        a.manual = Some(ManualStep {
+            title: "Set the To App provisioning toggles in the Okta Admin Console".into(),
+            steps: vec![
+                format!("Open Applications > Applications > `{}` > Provisioning > To App > Edit.", self.desired.okta.app.label),
+                "Set the toggles to the values below and Save.".into(),
+                "Do this after the attributes and mappings above exist: users created earlier reach WS1 without the workspace extension and land in the System Directory.".into(),
+            ],
+            values: vec![
+                ("Create Users".into(), yes_no(want.create_users).into()),
+                ("Update User Attributes".into(), yes_no(want.update_users).into()),
+                ("Deactivate Users".into(), yes_no(want.deactivate_users).into()),
+            ],
+            verified_by: "the app's features[] (PUSH_NEW_USERS, PUSH_PROFILE_UPDATES, PUSH_USER_DEACTIVATION)".into(),
+        });
+        self.push(a);
+    }
+
+    /// Changed mappings reach users already provisioned only through the console's "Apply
+    /// updates now" when Update Users is off; Okta's API has no equivalent.
+    fn apply_updates_now(&mut self, mappings_changed: bool) {
+        let Some(app) = self.app else { return };
+        let provisioned = app
+            .users
+            .iter()
+            .any(|u| matches!(u.status.as_deref(), Some("PROVISIONED")));
+        if !mappings_changed || !provisioned || self.desired.okta.app.provisioning.update_users {
+            return;
+        }
+        let want = &self.desired.okta.app;
+        let mut a = action(
+            Resource::UpdateExistingUsers(self.app_key()),
+            Kind::Manual,
+            &want.at,
+            Op::Manual,
+        );
+        a.reason = Some(
+            "mappings change and Update Users is off: users already in WS1 keep their old values"
+                .into(),
+        );
+        a.manual = Some(ManualStep {
+            title: "Push the changed mappings to users already provisioned".into(),
+            steps: vec![
+                format!(
+                    "Open Applications > Applications > `{}` > Provisioning > To App.",
+                    want.label
+                ),
+                "Under the attribute mappings, click \"Apply updates now\".".into(),
+            ],
+            values: Vec::new(),
+            verified_by: "the data-flow check (WS1 users' attributes)".into(),
+        });
+        self.push(a);
+    }
+
+    fn assignments(&mut self) {
+        let app = &self.desired.okta.app;
+        let live_users: Vec<(OktaUserId, String)> = self
+            .app
+            .map(|a| {
+                a.users
+                    .iter()
+                    .filter(|u| u.scope == "USER")
+                    .map(|u| (u.id.clone(), u.login.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.members(
+            &MemberKind {
+                noun: "user",
+                code: "unknown-user",
+                path: "okta.app.assignments.users.members",
+                missing: "Okta has no user with login",
+                assigned: "directly",
+                removal_note: "Okta deactivates the user in WS1 when Deactivate Users is on",
+                resource: Resource::UserAssignment,
+                assign: |app, user, login| Op::AssignUser { app, user, login },
+                unassign: |app, user, login| Op::UnassignUser { app, user, login },
+            },
+            app.users.members.iter().map(|m| (m.value.as_str(), &m.at)),
+            (app.users.mode, app.users.removal_cap, &app.users.at),
+            &self.live.okta.users,
+            live_users,
+        );
+        let live_groups: Vec<(OktaGroupId, String)> = self
+            .app
+            .map(|a| {
+                a.groups
+                    .iter()
+                    .map(|g| (g.id.clone(), g.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.members(
+            &MemberKind {
+                noun: "group",
+                code: "unknown-group",
+                path: "okta.app.assignments.groups.members",
+                missing: "Okta has no group named",
+                assigned: "yes",
+                removal_note: "its members lose the app unless assigned otherwise",
+                resource: Resource::GroupAssignment,
+                assign: |app, group, name| Op::AssignGroup { app, group, name },
+                unassign: |app, group, name| Op::UnassignGroup { app, group, name },
+            },
+            app.groups.members.iter().map(|m| (m.value.as_str(), &m.at)),
+            (app.groups.mode, app.groups.removal_cap, &app.groups.at),
+            &self.live.okta.groups,
+            live_groups,
+        );
+    }
+
+    /// Diffs one assignment collection: assigns what is missing; under `exact`, removes what
+    /// was assigned outside the config (disruptive beyond the removal cap).
+    fn members<'m, I: Clone + Ord>(
+        &mut self,
+        kind: &MemberKind<I>,
+        wanted: impl Iterator<Item = (&'m str, &'m Location)>,
+        (mode, cap, at): (Mode, u32, &Location),
+        lookup: &BTreeMap<String, I>,
+        live: Vec<(I, String)>,
+    ) {
+        let app_ref = self.app_ref();
+        let mut wanted_ids = BTreeSet::new();
+        for (i, (name, member_at)) in wanted.enumerate() {
+            let Some(id) = lookup.get(name) else {
+                self.problems.push(
+                    Diagnostic::error(
+                        kind.code,
+                        Path::parse(kind.path).join_index(i),
+                        member_at.clone(),
+                        format!("{} `{name}`", kind.missing),
+                    )
+                    .why(format!(
+                        "scimbridge assigns existing Okta {}s; it does not create them",
+                        kind.noun
+                    )),
+                );
+                continue;
+            };
+            wanted_ids.insert(id.clone());
+            if !live.iter().any(|(live_id, _)| live_id == id) {
+                let mut a = action(
+                    (kind.resource)(name.to_owned()),
+                    Kind::Create,
+                    member_at,
+                    (kind.assign)(app_ref.clone(), id.clone(), name.to_owned()),
+                );
+                a.changes = vec![Change::new(
+                    "assigned",
+                    Value::Absent,
+                    Value::text(kind.assigned),
+                )];
+                self.push(a);
+            }
+        }
+        if mode != Mode::Exact {
+            return;
+        }
+        let extra: Vec<_> = live
+            .into_iter()
+            .filter(|(id, _)| !wanted_ids.contains(id))
+            .collect();
+        let hazard = (extra.len() > cap as usize).then_some(Hazard::Disruptive);
+        for (id, name) in extra {
+            let mut a = action(
+                (kind.resource)(name.clone()),
+                Kind::Delete,
+                at,
+                (kind.unassign)(app_ref.clone(), id, name),
+            );
+            a.reason = Some("assigned outside the config; `mode: exact` removes it".into());
+            a.changes = vec![Change::new(
+                "assigned",
+                Value::text(kind.assigned),
+                Value::Absent,
+            )];
+            a.hazard = hazard;
+            a.notes.push(kind.removal_note.into());
+            self.push(a);
+        }
+    }
+
+    fn group_push(&mut self) {
+        let app_ref = self.app_ref();
+        for (i, member) in self.desired.okta.app.group_push.iter().enumerate() {
+            let name = member.value.as_str();
+            let Some(id) = self.live.okta.groups.get(name) else {
+                self.problems.push(
+                    Diagnostic::error(
+                        "unknown-group",
+                        Path::parse("okta.app.group_push").join_index(i),
+                        member.at.clone(),
+                        format!("Okta has no group named `{name}`"),
+                    )
+                    .why("scimbridge pushes existing Okta groups; it does not create them"),
+                );
+                continue;
+            };
+            let live = self
+                .app
+                .and_then(|a| a.group_push.iter().find(|p| &p.source_group_id == id));
+            let resource = Resource::GroupPush(name.to_owned());
+            match live {
+                None => {
+                    let mut a = action(
+                        resource,
+                        Kind::Create,
+                        &member.at,
+                        Op::PushGroup {
+                            app: app_ref.clone(),
+                            group: id.clone(),
+                            name: name.to_owned(),
+                        },
+                    );
+                    a.changes = vec![Change::new("status", Value::Absent, Value::text("ACTIVE"))];
+                    self.push(a);
+                }
+                Some(push) if push.status != "ACTIVE" => {
+                    let mut a = action(
+                        resource,
+                        Kind::Update,
+                        &member.at,
+                        Op::ActivatePush {
+                            app: app_ref.clone(),
+                            mapping: push.id.clone(),
+                            name: name.to_owned(),
+                        },
+                    );
+                    a.changes = vec![Change::new(
+                        "status",
+                        Value::text(&push.status),
+                        Value::text("ACTIVE"),
+                    )];
+                    self.push(a);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// What differs between user and group assignments.
+struct MemberKind<I> {
+    noun: &'static str,
+    code: &'static str,
+    path: &'static str,
+    missing: &'static str,
+    assigned: &'static str,
+    removal_note: &'static str,
+    resource: fn(String) -> Resource,
+    assign: fn(AppRef, I, String) -> Op,
+    unassign: fn(AppRef, I, String) -> Op,
+}
+
+/// Whether the console's provisioning set-up shows in the app's read-only `features[]`.
+fn provisioning_seen(app: &AppLive) -> bool {
+    app.features.iter().any(|f| {
+        f == "PUSH_NEW_USERS" || f == "PUSH_PROFILE_UPDATES" || f == "PUSH_USER_DEACTIVATION"
+    })
+}
+
+/// Fills in `depends_on`: each action needs the actions of the stages it builds on. The
+/// mapping of stage to prerequisites is the guides' order (PRODUCT.md, "The plan").
+fn link(actions: &mut [Action]) {
+    // stage → the stages it needs to have happened first.
+    const NEEDS: &[(u8, &[u8])] = &[
+        (1, &[0]),             // token ← client
+        (3, &[2]),             // app ← directory (its domain goes into the mapping)
+        (4, &[1, 3]),          // connection ← token, app
+        (5, &[3]),             // attributes ← app
+        (6, &[3, 5]),          // mappings ← app, attributes
+        (7, &[4, 5, 6]),       // toggles ← connection, attributes, mappings
+        (8, &[3, 4, 5, 6, 7]), // assignments ← everything that makes users arrive right
+        (9, &[4, 7]),          // group push ← connection, toggles
+    ];
+    let stages: Vec<u8> = actions.iter().map(|a| a.resource.stage()).collect();
+    let by_stage: BTreeMap<u8, Vec<usize>> =
+        stages
+            .iter()
+            .enumerate()
+            .fold(BTreeMap::new(), |mut m, (i, s)| {
+                m.entry(*s).or_default().push(i);
+                m
+            });
+    for (i, action) in actions.iter_mut().enumerate() {
+        let needs = NEEDS
+            .iter()
+            .find(|(s, _)| *s == stages[i])
+            .map(|(_, n)| *n)
+            .unwrap_or(&[]);
+        let mut deps: Vec<usize> = needs
+            .iter()
+            .flat_map(|s| by_stage.get(s).into_iter().flatten().copied())
+            .filter(|&j| j < i)
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        action.depends_on = deps;
+    }
+}

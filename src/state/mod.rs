@@ -1,0 +1,300 @@
+//! Live state: what scimbridge read from Okta and Workspace ONE Access, in its own types.
+//!
+//! The reader fills a [`Live`] value from the provider clients; the planner compares it with the
+//! desired state. These types are not the vendors' wire formats: they hold exactly what the
+//! planner compares, with typed ids so an Okta user id cannot stand where a group id is expected.
+//! [`Live::observed_at`] is the server's time (from its `Date` header), never this machine's,
+//! because token expiry is judged on the server's clock.
+
+pub mod note;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use note::ManagedBlock;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
+id_type! {
+    /// An Okta app instance id (`0oa…`).
+    OktaAppId;
+    /// An Okta user id (`00u…`).
+    OktaUserId;
+    /// An Okta group id (`00g…`).
+    OktaGroupId;
+    /// An Okta profile mapping id (`prm…`).
+    MappingId;
+    /// An Okta group push mapping id (`gPm…`).
+    PushMappingId;
+    /// A WS1 directory id.
+    DirectoryId;
+}
+
+/// A point in time, in whole seconds since the Unix epoch; shown as RFC 3339 (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Parses RFC 3339 (`2027-11-22T11:00:00Z`).
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let time = humantime::parse_rfc3339(text.trim()).ok()?;
+        let secs = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        i64::try_from(secs).ok().map(Timestamp)
+    }
+
+    /// Parses an HTTP `Date` header (`Sun, 22 Nov 2026 11:28:08 GMT`).
+    pub fn parse_http_date(text: &str) -> Option<Self> {
+        let time = httpdate::parse_http_date(text.trim()).ok()?;
+        let secs = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        i64::try_from(secs).ok().map(Timestamp)
+    }
+
+    /// This time plus `minutes`.
+    pub fn plus_minutes(self, minutes: u64) -> Self {
+        Timestamp(
+            self.0
+                .saturating_add(i64::try_from(minutes.saturating_mul(60)).unwrap_or(i64::MAX)),
+        )
+    }
+
+    /// The date alone (`2027-11-22`), for messages.
+    pub fn date(self) -> String {
+        self.to_string()[..10].to_owned()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = u64::try_from(self.0).unwrap_or(0);
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        write!(f, "{}", humantime::format_rfc3339_seconds(time))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse_rfc3339(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time")))
+    }
+}
+
+/// Everything read from both services for one plan.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Live {
+    /// The servers' time when reading (from `Date` headers).
+    pub observed_at: Option<Timestamp>,
+    pub ws1: Ws1Live,
+    pub okta: OktaLive,
+    /// A digest of every object read, by address; a saved plan is refused when one changed.
+    #[serde(default)]
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+/// The WS1 side.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ws1Live {
+    /// The SCIM OAuth client, if it exists.
+    #[serde(default)]
+    pub scim_client: Option<OAuthClientLive>,
+    /// The Other directory, if it exists.
+    #[serde(default)]
+    pub directory: Option<DirectoryLive>,
+}
+
+/// A WS1 OAuth client as read (the secret is never readable).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClientLive {
+    pub client_id: String,
+    pub scope: String,
+    /// Space-separated grant types, e.g. `client_credentials`.
+    pub grant_types: String,
+    /// Minutes.
+    pub access_token_ttl: u64,
+}
+
+/// A WS1 directory as read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryLive {
+    pub id: DirectoryId,
+    pub name: String,
+    /// `OTHER_DIRECTORY`, `LOCAL_DIRECTORY`…
+    pub kind: String,
+    pub domains: Vec<String>,
+}
+
+/// The Okta side.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OktaLive {
+    /// The managed app, found by its managed block's key (or adopted by label).
+    #[serde(default)]
+    pub app: Option<AppLive>,
+    /// Users the config names, by login as written; absent when Okta has no such user.
+    #[serde(default)]
+    pub users: BTreeMap<String, OktaUserId>,
+    /// Groups the config names, by name as written; absent when Okta has no such group.
+    #[serde(default)]
+    pub groups: BTreeMap<String, OktaGroupId>,
+}
+
+/// What the API accepts for this app, detected at run time (reference/okta-api.md §1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// `connections/default` answers with a real auth scheme (not `UNKNOWN`).
+    pub connection_api: bool,
+    /// `features` answers instead of 400 E0000001.
+    pub features_api: bool,
+}
+
+/// The Okta app as read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppLive {
+    pub id: OktaAppId,
+    /// The catalog name (`name`).
+    pub name: String,
+    pub label: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub hide_web: bool,
+    pub hide_mobile: bool,
+    /// `credentials.userNameTemplate.type`.
+    pub username_kind: String,
+    /// `credentials.userNameTemplate.template`.
+    pub username_template: String,
+    /// `settings.app.baseUrl`, where the app has one (the OIN app's General tab).
+    #[serde(default)]
+    pub settings_base_url: Option<String>,
+    /// The admin note without the managed block.
+    #[serde(default)]
+    pub admin_note: Option<String>,
+    /// The managed block, when the note has one.
+    #[serde(default)]
+    pub managed: Option<ManagedBlock>,
+    /// The read-only `features[]` (`PUSH_NEW_USERS`…), which show the console's toggles.
+    #[serde(default)]
+    pub features: Vec<String>,
+    pub capabilities: Capabilities,
+    /// The provisioning connection, when the connection API is supported.
+    #[serde(default)]
+    pub connection: Option<ConnectionLive>,
+    /// Custom attributes of the app user schema, by name.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, AttributeLive>,
+    /// The Okta user → app user mapping.
+    pub mapping: MappingLive,
+    /// App users (direct and group-derived).
+    #[serde(default)]
+    pub users: Vec<AppUserLive>,
+    /// Assigned groups.
+    #[serde(default)]
+    pub groups: Vec<AppGroupLive>,
+    /// Group push mappings.
+    #[serde(default)]
+    pub group_push: Vec<PushLive>,
+}
+
+/// The provisioning connection as the API shows it (the token is never readable).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionLive {
+    /// `ENABLED` or `DISABLED`.
+    pub status: String,
+    #[serde(default)]
+    pub base_url: Option<String>,
+}
+
+/// A custom app user schema property.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeLive {
+    pub title: String,
+    /// `string`, `boolean`…
+    pub kind: String,
+    #[serde(default)]
+    pub external_name: Option<String>,
+    #[serde(default)]
+    pub external_namespace: Option<String>,
+    pub required: bool,
+    /// `SELF` or `NONE`.
+    pub scope: String,
+}
+
+/// The Okta user → app user profile mapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingLive {
+    pub id: Option<MappingId>,
+    /// Target attribute → rule.
+    #[serde(default)]
+    pub properties: BTreeMap<String, MappingPropertyLive>,
+}
+
+/// One mapped property.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingPropertyLive {
+    pub expression: String,
+    /// `PUSH` or `DONT_PUSH`.
+    pub push_status: String,
+}
+
+/// An app user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppUserLive {
+    pub id: OktaUserId,
+    /// The user's Okta login, when known.
+    pub login: String,
+    /// `USER` (direct) or `GROUP`.
+    pub scope: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub sync_state: Option<String>,
+}
+
+/// An assigned group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppGroupLive {
+    pub id: OktaGroupId,
+    pub name: String,
+}
+
+/// A group push mapping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushLive {
+    pub id: PushMappingId,
+    pub source_group_id: OktaGroupId,
+    /// `ACTIVE`, `INACTIVE` or `ERROR`.
+    pub status: String,
+}
