@@ -4,6 +4,7 @@
 //! `config` → `providers` → `state` → `plan` → `apply` → `cli`. The `sandbox` emulates both
 //! vendor APIs and shares no code with `providers`.
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod env;
