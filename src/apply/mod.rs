@@ -4,5 +4,6 @@
 //! writer, the expression evaluator and the data-flow comparison.
 
 pub mod dataflow;
+pub mod executor;
 pub mod expression;
 pub mod token_file;
