@@ -1,7 +1,7 @@
 //! The planner: desired state + live state → [`Plan`], in the guides' dependency order.
 //!
-//! Each `stage_*` function diffs one resource kind and appends actions; dependencies are
-//! computed once at the end from the stages (see [`link`]). Nothing here does IO or reads a
+//! One method per resource kind diffs it and appends actions, called in the guides' order;
+//! dependencies are computed once at the end from the stages (see [`link`]). Nothing here does IO or reads a
 //! clock: time comes from `Live::observed_at`, the servers' own.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,10 +17,9 @@ use crate::state::{AppLive, Live, OktaGroupId, OktaUserId};
 pub struct Settings {
     /// The config file's name, as shown in plans.
     pub config: String,
-    /// The SCIM base URL the connection gets.
+    /// The base URL Okta provisions to: the SCIM base URL for the SCIM 1.1 app (its
+    /// connection), the tenant root for the OIN app (its General settings).
     pub scim_base_url: String,
-    /// The WS1 tenant URL (the OIN app's base URL).
-    pub tenant_url: String,
 }
 
 /// Plans the changes from `live` to `desired`. Fails with located diagnostics when the config

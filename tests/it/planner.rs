@@ -119,7 +119,6 @@ fn settings(yaml: &str) -> (scimbridge::config::Desired, Settings) {
                 unreachable!("tests derive the base URL")
             }
         },
-        tenant_url: "https://acme.vmwareidentity.com".into(),
     };
     (desired, settings)
 }
