@@ -5,3 +5,4 @@
 //! clients use), and the clients import nothing from here. A hygiene test enforces both.
 
 pub mod clock;
+pub mod okta;
