@@ -215,8 +215,9 @@ async fn guard(AxState(okta): AxState<Okta>, req: Request, next: Next) -> Respon
 }
 
 /// Cursor paging with RFC 8288 `Link` headers: `after` is the last id of the previous page.
-fn page(
-    items: Vec<(String, Value)>,
+fn page<T>(
+    items: Vec<(String, T)>,
+    render: impl Fn(&T) -> Value,
     q: &HashMap<String, String>,
     default: usize,
     max: usize,
@@ -249,7 +250,7 @@ fn page(
         .iter()
         .skip(start)
         .take(limit)
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| render(v))
         .collect();
     let mut resp = axum::Json(&slice).into_response();
     let mut links = vec![format!("<{base}?{rest}>; rel=\"self\"")];
@@ -310,7 +311,15 @@ async fn list_apps(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMap
                 .is_none_or(|f| f.iter().all(|(k, v)| a[k.as_str()].as_str() == Some(v)))
         })
         .collect();
-    Ok(page(items, &q, 20, 200, &headers, "/api/v1/apps"))
+    Ok(page(
+        items,
+        Value::clone,
+        &q,
+        20,
+        200,
+        &headers,
+        "/api/v1/apps",
+    ))
 }
 
 /// `attr eq "value" [and ...]` with only the named attributes; else 400 E0000094 (§3).
@@ -772,7 +781,15 @@ async fn list_mappings(AxState(okta): AxState<Okta>, Query(q): Q, headers: Heade
                     .is_none_or(|x| m["target"]["id"] == x.as_str())
         })
         .collect();
-    Ok(page(items, &q, 20, 200, &headers, "/api/v1/mappings"))
+    Ok(page(
+        items,
+        Value::clone,
+        &q,
+        20,
+        200,
+        &headers,
+        "/api/v1/mappings",
+    ))
 }
 
 fn mapping_full(s: &State, id: &str) -> Result<Value, OktaError> {
@@ -839,12 +856,12 @@ async fn post_mapping(AxState(okta): AxState<Okta>, Path(id): Path<String>, body
     ok(mapping_full(&s, &id)?)
 }
 
-fn app_user_view(s: &State, app: &str, id: &str, au: &AppUser) -> Value {
+fn app_user_view(app: &str, id: &str, au: &AppUser) -> Value {
     json!({"id": id, "externalId": au.external_id, "created": au.created, "lastUpdated": au.last_sync.as_ref().unwrap_or(&au.created),
-           "scope": au.scope, "status": au.status, "statusChanged": au.created, "syncState": au.sync_state,
-           "lastSync": au.last_sync, "credentials": {"userName": au.user_name}, "profile": au.profile,
-           "_links": {"app": {"href": format!("/api/v1/apps/{app}")}, "user": {"href": format!("/api/v1/users/{id}")}},
-           "_embedded": s.users.get(id).map(|u| json!({"user": u}))})
+    "scope": au.scope, "status": au.status, "statusChanged": au.created, "syncState": au.sync_state,
+    "lastSync": au.last_sync, "credentials": {"userName": au.user_name}, "profile": au.profile,
+    "_links": {"app": {"href": format!("/api/v1/apps/{app}")}, "user": {"href": format!("/api/v1/users/{id}")}},
+    })
 }
 
 /// Creates an app user (shared by the API, groups and the seed) and says which push it needs.
@@ -899,8 +916,8 @@ async fn list_app_users(
     Query(q): Q,
     headers: HeaderMap,
 ) -> R {
-    let mut s = okta.lock();
-    let app = the_app(&mut s, &id)?.clone();
+    let s = okta.lock();
+    let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let prefix = q.get("q").map(|p| p.to_lowercase());
     let items = app
         .users
@@ -915,10 +932,11 @@ async fn list_app_users(
                     })
             })
         })
-        .map(|(uid, au)| (uid.clone(), app_user_view(&s, &id, uid, au)))
+        .map(|(uid, au)| (uid.clone(), (uid, au)))
         .collect();
     Ok(page(
         items,
+        |(uid, au)| app_user_view(&id, uid, au),
         &q,
         50,
         500,
@@ -950,7 +968,7 @@ async fn assign_user(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
         ));
     }
     let job = assign(&mut s, &id, &uid, "USER", &now).map_err(|e| invalid("appUser", e))?;
-    let view = app_user_view(&s, &id, &uid, &s.apps[&id].users[&uid]);
+    let view = app_user_view(&id, &uid, &s.apps[&id].users[&uid]);
     let epoch = s.epoch;
     drop(s);
     okta.enqueue(epoch, job.into_iter().collect());
@@ -958,10 +976,10 @@ async fn assign_user(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
 }
 
 async fn get_app_user(AxState(okta): AxState<Okta>, Path((id, uid)): Path<(String, String)>) -> R {
-    let mut s = okta.lock();
-    let app = the_app(&mut s, &id)?.clone();
+    let s = okta.lock();
+    let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let au = app.users.get(&uid).ok_or_else(|| not_found("AppUser"))?;
-    ok(app_user_view(&s, &id, &uid, au))
+    ok(app_user_view(&id, &uid, au))
 }
 
 /// Removes an app user and queues its deactivation when Deactivate Users is on.
@@ -1024,6 +1042,7 @@ async fn list_app_groups(
         .collect();
     Ok(page(
         items,
+        Value::clone,
         &q,
         20,
         200,
@@ -1127,6 +1146,7 @@ async fn list_pushes(
         .collect();
     Ok(page(
         items,
+        Value::clone,
         &q,
         100,
         1000,
@@ -1282,6 +1302,28 @@ async fn list_users(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMa
         }
     }
     let prefix = q.get("q").map(|p| p.to_lowercase());
+    // The common lookup by login uses the index instead of scanning every user.
+    let by_login: Option<Vec<(String, &Value)>> = match terms.as_slice() {
+        [(k, v)] if k == "profile.login" && prefix.is_none() => Some(
+            find_user(&s, v)
+                .filter(|id| s.users[id]["profile"]["login"] == v.as_str())
+                .map(|id| (id.clone(), &s.users[&id]))
+                .into_iter()
+                .collect(),
+        ),
+        _ => None,
+    };
+    if let Some(items) = by_login {
+        return Ok(page(
+            items,
+            |u| Value::clone(u),
+            &q,
+            200,
+            200,
+            &headers,
+            "/api/v1/users",
+        ));
+    }
     let items = s
         .users
         .iter()
@@ -1299,9 +1341,17 @@ async fn list_users(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMa
                 })
             })
         })
-        .map(|(id, u)| (id.clone(), u.clone()))
+        .map(|(id, u)| (id.clone(), u))
         .collect();
-    Ok(page(items, &q, 200, 200, &headers, "/api/v1/users"))
+    Ok(page(
+        items,
+        |u| Value::clone(u),
+        &q,
+        200,
+        200,
+        &headers,
+        "/api/v1/users",
+    ))
 }
 
 async fn get_user(AxState(okta): AxState<Okta>, Path(key): Path<String>) -> R {
@@ -1337,7 +1387,15 @@ async fn list_groups(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderM
         })
         .map(|(id, (g, _))| (id.clone(), g.clone()))
         .collect();
-    Ok(page(items, &q, 300, 10_000, &headers, "/api/v1/groups"))
+    Ok(page(
+        items,
+        Value::clone,
+        &q,
+        300,
+        10_000,
+        &headers,
+        "/api/v1/groups",
+    ))
 }
 
 async fn get_group(AxState(okta): AxState<Okta>, Path(id): Path<String>) -> R {
@@ -1482,9 +1540,15 @@ async fn ctl_update_user(
         return ctl_err(StatusCode::NOT_FOUND, "no such user");
     };
     let user = s.users.get_mut(&uid).expect("found");
+    let old_login = user["profile"]["login"].as_str().map(String::from);
     for (k, v) in changes {
         user["profile"][k] = v;
     }
+    if let Some(new) = user["profile"]["login"].as_str().map(String::from) {
+        old_login.map(|l| s.logins.remove(&l));
+        s.logins.insert(new, uid.clone());
+    }
+    let user = s.users.get_mut(&uid).expect("found");
     user["lastUpdated"] = json!(now);
     let profile = user["profile"].as_object().cloned().unwrap_or_default();
     let mut jobs = Vec::new();

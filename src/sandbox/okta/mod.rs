@@ -107,6 +107,8 @@ struct State {
     next_id: u64,
     apps: BTreeMap<String, App>,
     users: BTreeMap<String, Value>,
+    /// Login → user id, so lookups by login stay cheap with tens of thousands of users.
+    logins: HashMap<String, String>,
     groups: BTreeMap<String, (Value, Vec<String>)>,
     supported: HashSet<String>,
     rate_limit: u32,
@@ -200,6 +202,7 @@ impl Okta {
                 _ => s.id("00u"),
             };
             let status = profile.remove("status").unwrap_or(json!("ACTIVE"));
+            s.logins.insert(login.clone(), id.clone());
             s.users.insert(
                 id.clone(),
                 json!({"id": id, "status": status, "created": now, "lastUpdated": now,
@@ -224,7 +227,9 @@ impl Okta {
             s.groups.insert(id, (json, members));
         }
         for app in part["apps"].as_array().into_iter().flatten() {
-            let app_id = api::create_app(&mut s, app.clone(), true, &now).map_err(|e| e.1)?;
+            let mut body = app.clone();
+            body.as_object_mut().map(|o| o.remove("users"));
+            let app_id = api::create_app(&mut s, body, true, &now).map_err(|e| e.1)?;
             for login in app["users"].as_array().into_iter().flatten() {
                 let login = login.as_str().unwrap_or_default();
                 let user = find_user(&s, login).ok_or(format!("unknown user {login}"))?;
@@ -387,10 +392,7 @@ fn find_user(s: &State, key: &str) -> Option<String> {
     if s.users.contains_key(key) {
         return Some(key.to_string());
     }
-    s.users
-        .iter()
-        .find(|(_, u)| u["profile"]["login"].as_str() == Some(key))
-        .map(|(id, _)| id.clone())
+    s.logins.get(key).cloned()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.000Z` from Unix seconds (Howard Hinnant's civil-from-days).
