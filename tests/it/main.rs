@@ -2,3 +2,5 @@
 //! anything with a network talks real HTTP to the sandbox on loopback.
 
 mod hygiene;
+mod sandbox_ws1;
+mod support;
