@@ -3,3 +3,5 @@
 
 mod hygiene;
 mod sandbox_okta;
+mod sandbox_ws1;
+mod support;

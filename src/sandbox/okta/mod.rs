@@ -481,3 +481,21 @@ fn default_mappings(app_name: &str) -> Map<String, Value> {
     }
     m
 }
+
+impl super::Emulator for Okta {
+    fn name(&self) -> &'static str {
+        Okta::name(self)
+    }
+    fn router(&self) -> axum::Router {
+        Okta::router(self)
+    }
+    fn control_router(&self) -> axum::Router {
+        Okta::control_router(self)
+    }
+    fn reset(&self) {
+        Okta::reset(self)
+    }
+    fn seed(&self, seed: &Value) -> Result<(), String> {
+        Okta::seed(self, seed)
+    }
+}
