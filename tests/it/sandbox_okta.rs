@@ -886,3 +886,47 @@ async fn group_push_rules_and_requests() {
         .await;
     assert_eq!(s, 204);
 }
+
+// End to end inside the sandbox (issue 4): the Okta emulator provisions into the WS1 emulator
+// over HTTP; a user assigned without the workspace attributes lands in WS1 as a LOCAL user of
+// the System Directory, while the Okta app user shows SYNCHRONIZED (the silent failure).
+#[tokio::test]
+async fn a_user_without_workspace_attributes_lands_in_the_system_directory() {
+    use scimbridge::sandbox::ws1;
+    let running = crate::support::sandbox().await;
+    let token =
+        crate::support::ws1_token(&running, ws1::ADMIN_CLIENT_ID, ws1::ADMIN_CLIENT_SECRET).await;
+    let sb = Sandbox {
+        url: running.okta_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let seed = json!({"okta": {"users": [{"login": "dee@example.com", "firstName": "Dee", "lastName": "Fox", "email": "dee@example.com"}]}});
+    assert!(sb.post("/_sandbox/seed", seed).await.0 < 300);
+    let id = sb.app("scim1testapp", "E2E").await;
+    let base = format!("{}/SAAS/jersey/manager/api/scim", running.ws1_url);
+    sb.post(
+        &format!("/_sandbox/okta/apps/{id}/provisioning"),
+        json!({"baseUrl": base, "token": token, "createUsers": true}),
+    )
+    .await;
+    let dee = sb.user_id("dee@example.com").await;
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let (_, au) = sb.get(&format!("/api/v1/apps/{id}/users/{dee}")).await;
+    assert_eq!(au["syncState"], "SYNCHRONIZED", "{au}");
+    let users: Value = reqwest::Client::new()
+        .get(format!(
+            "{base}/Users?filter=userName%20eq%20%22dee%40example.com%22"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ext = &users["Resources"][0]["urn:scim:schemas:extension:workspace:1.0"];
+    assert_eq!(ext["internalUserType"], "LOCAL", "{users}");
+    running.shutdown().await.unwrap();
+}
