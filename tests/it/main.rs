@@ -4,3 +4,6 @@
 mod config;
 mod hygiene;
 mod planner;
+mod sandbox_okta;
+mod sandbox_ws1;
+mod support;
