@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod config;
 pub mod env;
+pub mod providers;
 pub mod sandbox;
 pub mod secret;
