@@ -2,3 +2,4 @@
 //! anything with a network talks real HTTP to the sandbox on loopback.
 
 mod hygiene;
+mod providers;
