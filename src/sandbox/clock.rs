@@ -65,6 +65,15 @@ impl Clock {
         }
     }
 
+    /// Whether time stands still.
+    pub fn is_frozen(&self) -> bool {
+        self.inner
+            .lock()
+            .expect("clock lock poisoned")
+            .frozen_at
+            .is_some()
+    }
+
     /// Back to the wall clock with no offset (used by the control plane's reset).
     pub fn reset(&self) {
         *self.inner.lock().expect("clock lock poisoned") = ClockState::default();

@@ -1,0 +1,126 @@
+//! Listeners and shutdown: [`serve`] runs one emulator on one listener until a shutdown future
+//! resolves; [`start`] binds every service on loopback and hands back a [`RunningSandbox`].
+//!
+//! Servers take a listener and a shutdown future (mini-redis style), so tests bind
+//! `127.0.0.1:0` in-process and the CLI binds the ports the user asked for.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::clock::Clock;
+use super::layer::{LayerState, vendor_layer};
+use super::ws1::{self, Ws1};
+use super::{Emulator, Shared, control};
+
+/// Serves `emulator`'s routes, wrapped in the request log, faults and `Date` header, plus the
+/// whole control plane, until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    emulator: Arc<dyn Emulator>,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    shared.register(emulator.clone());
+    let mut app = control::router(shared.clone());
+    // Every emulator's console routes answer on every port, like the rest of the control plane.
+    for other in shared.emulators() {
+        let prefix = format!("/_sandbox/{}", other.name());
+        app = app.nest(&prefix, other.control_router());
+    }
+    let layer = LayerState {
+        service: emulator.name(),
+        shared,
+    };
+    let vendor: Router = emulator
+        .router()
+        .layer(axum::middleware::from_fn_with_state(layer, vendor_layer));
+    axum::serve(listener, app.merge(vendor))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Ports to bind (0 = any free port) and an optional seed document.
+#[derive(Clone, Debug, Default)]
+pub struct SandboxOptions {
+    pub ws1_port: u16,
+    pub okta_port: u16,
+    pub seed: Option<serde_json::Value>,
+}
+
+/// A sandbox running in this process. Drop does not stop it; call [`RunningSandbox::shutdown`].
+pub struct RunningSandbox {
+    /// WS1 tenant URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    pub ws1_url: String,
+    /// The sandbox clock shared by every service.
+    pub clock: Clock,
+    /// Log, faults, mode and emulators, as the control plane sees them.
+    pub shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Binds every service on 127.0.0.1 and serves it in the background.
+pub async fn start(opts: SandboxOptions) -> std::io::Result<RunningSandbox> {
+    let clock = Clock::new();
+    let shared = Shared::new(clock.clone());
+    let (stop, stopped) = watch::channel(false);
+    let ws1_listener = TcpListener::bind(("127.0.0.1", opts.ws1_port)).await?;
+    let ws1_url = url_of(ws1_listener.local_addr()?);
+    let ws1: Arc<dyn Emulator> = Arc::new(Ws1::new(clock.clone(), &ws1_url));
+    // Register before serving so the control plane on any port reaches every service.
+    shared.register(ws1.clone());
+    let tasks = vec![tokio::spawn(serve(
+        ws1_listener,
+        ws1,
+        shared.clone(),
+        wait_for(stopped.clone()),
+    ))];
+    if let Some(doc) = &opts.seed {
+        shared.seed(doc).map_err(std::io::Error::other)?;
+    }
+    Ok(RunningSandbox {
+        ws1_url,
+        clock,
+        shared,
+        stop,
+        tasks,
+    })
+}
+
+fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+async fn wait_for(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
+impl RunningSandbox {
+    /// The sandbox's own (fake) credentials as PRODUCT.md's environment variables.
+    pub fn credentials(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("WS1_TENANT_URL", self.ws1_url.clone()),
+            ("WS1_CLIENT_ID", ws1::ADMIN_CLIENT_ID.to_string()),
+            ("WS1_CLIENT_SECRET", ws1::ADMIN_CLIENT_SECRET.to_string()),
+            (
+                "WS1_SCIM_CLIENT_SECRET",
+                ws1::SCIM_SHARED_SECRET.to_string(),
+            ),
+        ]
+    }
+
+    /// Stops every server and waits for them to finish.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            task.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+}
