@@ -890,6 +890,39 @@ mod tests {
     }
 
     #[test]
+    fn pacing_slows_down_before_the_bucket_is_empty() {
+        let pacer = Pacer::default();
+        let seen = |remaining| RateLimit {
+            limit: 100,
+            remaining,
+            reset: 1_000_000_009,
+            server_now: 1_000_000_000,
+        };
+        // Unknown bucket, or plenty left: no wait.
+        assert_eq!(pacer.reserve("/api/v1/apps", 0.1), Duration::ZERO);
+        pacer.observe("/api/v1/apps", seen(50));
+        assert_eq!(pacer.reserve("/api/v1/apps", 0.1), Duration::ZERO);
+        // Few left: what remains is spread over the ten seconds to the reset.
+        pacer.observe("/api/v1/apps", seen(4));
+        let wait = pacer.reserve("/api/v1/apps", 0.1);
+        assert!(
+            wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2),
+            "{wait:?}"
+        );
+        // Each reservation counts against the budget, so concurrent callers slow down too.
+        let next = pacer.reserve("/api/v1/apps", 0.1);
+        assert!(next > wait, "{next:?} after {wait:?}");
+        // Empty: wait for the reset (Reset − Date + 1 s), other buckets unaffected.
+        pacer.observe("/api/v1/apps", seen(0));
+        let wait = pacer.reserve("/api/v1/apps", 0.1);
+        assert!(
+            wait > Duration::from_millis(9900) && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
+        assert_eq!(pacer.reserve("/api/v1/users", 0.1), Duration::ZERO);
+    }
+
+    #[test]
     fn urls_are_redacted() {
         let url = Url::parse("https://user:pw@h.example/p?client_secret=s&limit=5&access_token=t")
             .unwrap();
