@@ -339,7 +339,28 @@ impl Ws1Client {
     }
 
     /// An admin call with a vendor media type, falling back to `application/json` on 406/415.
+    /// A 401 drops the cached token and tries once more with a fresh one: the cache runs on our
+    /// monotonic clock, and the tenant may have revoked the token or judged its expiry sooner.
     async fn admin(
+        &self,
+        method: Method,
+        url: Url,
+        media_type: &'static str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        match self
+            .admin_once(method.clone(), url.clone(), media_type, body)
+            .await
+        {
+            Err(e) if e.kind() == ErrorKind::Auth => {
+                self.forget_token().await;
+                self.admin_once(method, url, media_type, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn admin_once(
         &self,
         method: Method,
         url: Url,

@@ -761,3 +761,30 @@ async fn ws1_client_against_the_sandbox() {
     client.scim_groups(None).await.unwrap();
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_401_refreshes_the_admin_token_once() {
+    let fake = Fake::start().await;
+    admin_token(&fake, 3600);
+    let path = "/SAAS/jersey/manager/api/connectormanagement/directoryconfigs";
+    let denied = r#"{"errors":[{"code":"forbidden","message":"User is not authorized to perform the task."}]}"#;
+    fake.on(
+        path,
+        vec![
+            reply(401, denied),
+            reply(200, r#"{"items":[]}"#),
+            reply(401, denied),
+        ],
+    );
+    let client = ws1(&fake);
+    assert!(client.list_directories().await.unwrap().is_empty());
+    let err = client.list_directories().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(err.code(), Some("forbidden"));
+    let token_calls = fake
+        .seen()
+        .iter()
+        .filter(|s| s.uri.starts_with("/SAAS/auth"))
+        .count();
+    assert_eq!(token_calls, 3, "one token at first, one per 401");
+}
