@@ -4,6 +4,7 @@
 //! [`printer::Printer`]; exit codes are defined once, in [`Exit`].
 
 mod printer;
+mod sandbox;
 mod schema;
 mod validate;
 
@@ -38,6 +39,8 @@ enum Command {
     Validate(validate::Args),
     /// Print the config's JSON Schema.
     Schema(schema::Args),
+    /// Run both emulators on 127.0.0.1 until interrupted; print URLs and `export` lines.
+    Sandbox(sandbox::Args),
 }
 
 /// The process exit codes, stated once.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
+        Command::Sandbox(args) => sandbox::run(args, &printer),
     };
     match result {
         Ok(exit) => exit.into(),

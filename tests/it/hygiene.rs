@@ -68,3 +68,58 @@ fn environment_is_read_in_one_place() {
         }
     }
 }
+
+/// The sandbox is an independent reading of the vendor APIs: it shares no code with the
+/// clients, in either direction (common.md, STYLE.md).
+#[test]
+fn sandbox_and_clients_do_not_import_each_other() {
+    let client_modules = ["providers", "config", "plan", "apply", "state", "secret"];
+    for file in rust_files(&src().join("sandbox")) {
+        // Comments may name the client modules (to say they are not used); code may not.
+        let text: String = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for module in client_modules {
+            assert!(
+                !text.contains(&format!("crate::{module}")),
+                "{} imports crate::{module}: the sandbox must not use client code",
+                file.display()
+            );
+        }
+    }
+    let client_dirs = ["providers", "config", "plan", "apply", "state"];
+    let mut client_files: Vec<PathBuf> = client_dirs
+        .iter()
+        .map(|d| src().join(d))
+        .filter(|d| d.is_dir())
+        .flat_map(|d| rust_files(&d))
+        .collect();
+    client_files.push(src().join("secret.rs"));
+    for name in [
+        "providers.rs",
+        "config.rs",
+        "plan.rs",
+        "apply.rs",
+        "state.rs",
+    ] {
+        if src().join(name).is_file() {
+            client_files.push(src().join(name));
+        }
+    }
+    for file in client_files.iter().filter(|f| f.is_file()) {
+        let text: String = std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            !text.contains("crate::sandbox") && !text.contains("scimbridge::sandbox"),
+            "{} imports the sandbox: the clients must not use sandbox code",
+            file.display()
+        );
+    }
+}

@@ -3,3 +3,5 @@
 
 mod hygiene;
 mod providers;
+mod sandbox_ws1;
+mod support;

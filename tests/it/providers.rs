@@ -680,7 +680,6 @@ async fn a_duplicate_client_id_answering_500_is_a_conflict() {
 /// The WS1 client's happy path against the WS1 emulator, using only the sandbox's published
 /// credentials (what a user would export).
 #[tokio::test]
-#[ignore = "sandbox-ws1 7d19c2f: the token endpoint panics loading its bundled signing key (ring KeyRejected InvalidEncoding)"]
 async fn ws1_client_against_the_sandbox() {
     let sandbox = scimbridge::sandbox::start(scimbridge::sandbox::SandboxOptions::default())
         .await

@@ -1,6 +1,6 @@
 //! RS256 access tokens as WS1 Access mints them (ws1-api.md §3.4), and their verification.
 //!
-//! The signing key is one fixed 2048-bit RSA key compiled into the binary (`signing_key.pk8`):
+//! The signing key is one fixed 2048-bit RSA key compiled into the binary (`signing_key.der`, PKCS#1):
 //! generating a key at start-up costs seconds in debug builds, and a sandbox key protects
 //! nothing. Every sandbox therefore signs with the same key; tokens stay bound to one sandbox
 //! because each one's `jti` must be in that sandbox's issued set.
@@ -19,7 +19,7 @@ pub const TENANT: &str = "SANDBOX";
 fn key() -> &'static RsaKeyPair {
     static KEY: OnceLock<RsaKeyPair> = OnceLock::new();
     KEY.get_or_init(|| {
-        RsaKeyPair::from_pkcs8(include_bytes!("signing_key.pk8")).expect("bundled RSA key")
+        RsaKeyPair::from_der(include_bytes!("signing_key.der")).expect("bundled RSA key")
     })
 }
 

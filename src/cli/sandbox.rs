@@ -1,0 +1,62 @@
+//! `scimbridge sandbox`: run the emulators on 127.0.0.1 until Ctrl-C, printing their URLs and
+//! the sandbox's own (fake) credentials as `export NAME=value` lines.
+//!
+//! The `export` lines go to stdout so `eval "$(scimbridge sandbox ...)"`-style tooling can take
+//! them; everything else goes to stderr.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::{Exit, Printer};
+use crate::sandbox::{SandboxOptions, control, start};
+
+/// Arguments of `scimbridge sandbox`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port of the WS1 Access emulator (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    ws1_port: u16,
+    /// Port of the Okta emulator (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    okta_port: u16,
+    /// A seed document (JSON or YAML: `{"ws1": {...}, "okta": {...}}`) loaded at start.
+    #[arg(long)]
+    seed: Option<PathBuf>,
+}
+
+pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+    let seed = match &args.seed {
+        Some(path) => Some(
+            control::load_seed_file(&path.to_string_lossy())
+                .map_err(anyhow::Error::msg)
+                .context("cannot load the seed")?,
+        ),
+        None => None,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let opts = SandboxOptions {
+            ws1_port: args.ws1_port,
+            okta_port: args.okta_port,
+            seed,
+        };
+        let sandbox = start(opts).await.context("cannot start the sandbox")?;
+        printer.err(&format!(
+            "sandbox running (Ctrl-C stops it)\n  WS1 Access: {}\n  control:    {}/_sandbox/",
+            sandbox.ws1_url, sandbox.ws1_url
+        ));
+        let exports: Vec<String> = sandbox
+            .credentials()
+            .into_iter()
+            .map(|(name, value)| format!("export {name}={value}"))
+            .collect();
+        printer.out(&exports.join("\n"));
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        printer.err("stopping the sandbox");
+        sandbox.shutdown().await.context("sandbox shutdown")?;
+        Ok(Exit::Ok)
+    })
+}
