@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod env;
 pub mod plan;
+pub mod providers;
 pub mod sandbox;
 pub mod secret;
 pub mod state;

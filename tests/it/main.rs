@@ -4,6 +4,7 @@
 mod config;
 mod hygiene;
 mod planner;
+mod providers;
 mod sandbox_okta;
 mod sandbox_ws1;
 mod support;

@@ -1,0 +1,1012 @@
+//! The HTTP layer both provider clients share: one rustls `reqwest` client, timeouts, the HTTPS
+//! rule, retries with backoff and jitter, Okta-style rate-limit pacing, and the typed [`ApiError`].
+//!
+//! What must hold: every request goes through [`HttpClient::send`]; a non-loopback host is only
+//! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone; waits for
+//! rate limits are computed from the server's `Date` header, never our wall clock; and no secret
+//! reaches an error, a log line or a panic (authorization headers are marked sensitive, URLs are
+//! redacted, error body excerpts have secret-looking JSON fields blanked).
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+
+/// Timeouts, retry and pacing knobs. Tests shrink the waits through these, never by sleeping.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request, body included.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt (0 disables retries).
+    pub max_retries: u32,
+    /// First backoff step; doubled per attempt, with jitter.
+    pub backoff_base: Duration,
+    /// Ceiling of one backoff step.
+    pub backoff_max: Duration,
+    /// Ceiling of any single wait derived from server headers (rate-limit reset, `Retry-After`).
+    pub max_server_wait: Duration,
+    /// Fraction of a bucket's limit below which requests are spread over the time left to its
+    /// reset instead of being sent at once (0.0 disables pacing until the bucket is empty).
+    pub pace_below_fraction: f64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_retries: 4,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            max_server_wait: Duration::from_secs(90),
+            pace_below_fraction: 0.1,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// The same behaviour with every wait scaled down to milliseconds, for tests.
+    pub fn fast() -> Self {
+        Self {
+            backoff_base: Duration::from_millis(1),
+            backoff_max: Duration::from_millis(5),
+            max_server_wait: Duration::from_millis(5),
+            ..Self::default()
+        }
+    }
+}
+
+/// What a failure is, for the reconciler to match on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 404, or a lookup that found nothing.
+    NotFound,
+    /// 409, or a vendor code meaning "already exists".
+    Conflict,
+    /// The API refuses this capability for this object (Okta connection `UNKNOWN`, features
+    /// 400 E0000001).
+    Unsupported,
+    /// 401: credentials missing, wrong or expired.
+    Auth,
+    /// 403: authenticated but not allowed.
+    Forbidden,
+    /// 429 after the retries were spent.
+    RateLimited,
+    /// Any other 4xx: the request itself was wrong.
+    BadRequest,
+    /// 5xx after the retries were spent.
+    Server,
+    /// No usable answer: connection refused or reset, timeout, TLS.
+    Transport,
+    /// A URL that would send credentials over plain HTTP to a non-loopback host.
+    InsecureUrl,
+    /// A success answer whose body did not have the expected shape.
+    Decode,
+}
+
+/// The vendor's own description of a failure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VendorError {
+    /// Okta `errorCode` (e.g. `E0000001`), WS1 `errors[0].code`, or OAuth `error`.
+    pub code: Option<String>,
+    /// Okta `errorSummary`, WS1 `errors[0].message`, or OAuth `error_description`.
+    pub summary: Option<String>,
+    /// Okta `errorCauses[].errorSummary`, further WS1 `errors[]` messages.
+    pub causes: Vec<String>,
+}
+
+/// A failed API call with everything needed to understand it and nothing secret.
+#[derive(Debug)]
+pub struct ApiErrorDetails {
+    pub kind: ErrorKind,
+    pub method: Method,
+    /// The URL with credentials and secret-looking query values replaced.
+    pub url: String,
+    pub status: Option<u16>,
+    pub vendor: VendorError,
+    /// Okta `X-Okta-Request-Id` or the body's `errorId`.
+    pub request_id: Option<String>,
+    /// The first few hundred characters of the body, secret fields blanked.
+    pub body_excerpt: Option<String>,
+    /// For transport errors, a short description of what went wrong on the wire.
+    pub detail: Option<String>,
+}
+
+/// A failed API call (boxed so `Result`s stay small).
+pub struct ApiError(Box<ApiErrorDetails>);
+
+impl ApiError {
+    pub fn new(details: ApiErrorDetails) -> Self {
+        Self(Box::new(details))
+    }
+
+    /// An error raised by a client before or after the wire (decode, insecure URL, lookups).
+    pub fn local(kind: ErrorKind, method: Method, url: &Url, detail: impl Into<String>) -> Self {
+        Self::new(ApiErrorDetails {
+            kind,
+            method,
+            url: redact_url(url),
+            status: None,
+            vendor: VendorError::default(),
+            request_id: None,
+            body_excerpt: None,
+            detail: Some(detail.into()),
+        })
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    pub fn details(&self) -> &ApiErrorDetails {
+        &self.0
+    }
+
+    /// The vendor's error code, if the body carried one.
+    pub fn code(&self) -> Option<&str> {
+        self.0.vendor.code.as_deref()
+    }
+
+    /// Reclassifies the error (a client knows, for instance, that a 400 E0000001 on features
+    /// means "unsupported").
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.0.kind = kind;
+        self
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.0;
+        write!(f, "{} {}", d.method, d.url)?;
+        match d.status {
+            Some(status) => write!(f, " returned {status}")?,
+            None => write!(f, " failed")?,
+        }
+        if let Some(code) = &d.vendor.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(summary) = &d.vendor.summary {
+            write!(f, ": {summary}")?;
+        }
+        if !d.vendor.causes.is_empty() {
+            write!(f, " ({})", d.vendor.causes.join("; "))?;
+        }
+        if let Some(detail) = &d.detail {
+            write!(f, ": {detail}")?;
+        }
+        if let Some(id) = &d.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        if d.vendor.code.is_none()
+            && d.vendor.summary.is_none()
+            && let Some(body) = &d.body_excerpt
+        {
+            write!(f, "; body: {body}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// What came back from one attempt, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// An HTTP answer with this status.
+    Status(u16),
+    /// The connection could not be established: nothing reached the server.
+    ConnectFailed,
+    /// The connection broke or timed out after the request may have been sent.
+    BrokenAfterSend,
+}
+
+/// Whether and how to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    No,
+    /// Back off exponentially with jitter.
+    Backoff,
+    /// Wait as the server's rate-limit headers say (falling back to backoff without them).
+    RateLimit,
+}
+
+/// The one place that decides what is retried.
+///
+/// 429 and a failed connect are retried for every method: in both cases the server did nothing
+/// (Okta rejects a rate-limited request before acting on it, reference/okta-api.md §3), so even
+/// a `POST` is safe to repeat. 5xx and a connection broken after sending are retried only for
+/// idempotent requests, because the server may already have acted.
+pub fn classify(idempotent: bool, outcome: Outcome) -> Retry {
+    match outcome {
+        Outcome::Status(429) => Retry::RateLimit,
+        Outcome::ConnectFailed => Retry::Backoff,
+        Outcome::Status(500..=599) | Outcome::BrokenAfterSend if idempotent => Retry::Backoff,
+        _ => Retry::No,
+    }
+}
+
+/// `GET`, `HEAD`, `PUT`, `DELETE` and `OPTIONS` are idempotent by HTTP's definition.
+pub fn idempotent_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+/// Okta's rate-limit headers of one answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub remaining: u64,
+    /// UTC epoch seconds at which the bucket refills.
+    pub reset: u64,
+    /// The server's `Date` header, UTC epoch seconds.
+    pub server_now: u64,
+}
+
+impl RateLimit {
+    /// Reads `X-Rate-Limit-Limit/Remaining/Reset` and `Date`; `None` if any is missing.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let num =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        let server_now = httpdate::parse_http_date(date)
+            .ok()?
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        Some(Self {
+            limit: num("x-rate-limit-limit")?,
+            remaining: num("x-rate-limit-remaining")?,
+            reset: num("x-rate-limit-reset")?,
+            server_now,
+        })
+    }
+
+    /// The wait Okta recommends before the bucket refills: `Reset − Date + 1 s`
+    /// (reference/okta-api.md §3, GOSDK README).
+    pub fn wait_until_reset(&self) -> Duration {
+        Duration::from_secs(self.reset.saturating_sub(self.server_now) + 1)
+    }
+}
+
+/// The wait a 429 asks for: from the rate-limit headers, else `Retry-After` in seconds.
+pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(rl) = RateLimit::from_headers(headers) {
+        return Some(rl.wait_until_reset());
+    }
+    let secs: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// What the pacer knows of one bucket: the last headers and when (monotonic) we saw them.
+#[derive(Clone, Copy, Debug)]
+struct BucketState {
+    seen: RateLimit,
+    seen_at: Instant,
+    /// Requests sent since the headers were seen, so concurrent callers share the budget.
+    sent_since: u64,
+}
+
+/// Per-bucket pacing so a large run slows down before it is refused.
+#[derive(Default)]
+struct Pacer {
+    buckets: Mutex<HashMap<String, BucketState>>,
+}
+
+impl Pacer {
+    /// How long to wait before sending in `bucket`; books the request against the budget.
+    fn reserve(&self, bucket: &str, fraction: f64) -> Duration {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(state) = buckets.get_mut(bucket) else {
+            return Duration::ZERO;
+        };
+        // Server time now = the server's Date when we saw it + the monotonic time since.
+        let elapsed = state.seen_at.elapsed();
+        let to_reset = state.seen.wait_until_reset().saturating_sub(elapsed);
+        if to_reset.is_zero() {
+            buckets.remove(bucket);
+            return Duration::ZERO;
+        }
+        let remaining = state.seen.remaining.saturating_sub(state.sent_since);
+        state.sent_since += 1;
+        if remaining == 0 {
+            return to_reset;
+        }
+        let threshold = (state.seen.limit as f64 * fraction).ceil() as u64;
+        if remaining <= threshold {
+            // Spread what is left evenly over the time left.
+            to_reset / (remaining as u32 + 1)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    fn observe(&self, bucket: &str, seen: RateLimit) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        buckets.insert(
+            bucket.to_owned(),
+            BucketState {
+                seen,
+                seen_at: Instant::now(),
+                sent_since: 0,
+            },
+        );
+    }
+}
+
+/// One request, as a provider client describes it.
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    /// Extra headers; authorization values must be marked sensitive by the caller.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Option<Vec<u8>>,
+    /// Whether repeating the request is harmless; defaults from the method.
+    pub idempotent: bool,
+    /// The rate-limit bucket this request counts against (`None`: not paced).
+    pub bucket: Option<String>,
+}
+
+impl Request {
+    pub fn new(method: Method, url: Url) -> Self {
+        let idempotent = idempotent_method(&method);
+        Self {
+            method,
+            url,
+            headers: Vec::new(),
+            body: None,
+            idempotent,
+            bucket: None,
+        }
+    }
+
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    pub fn bucket(mut self, bucket: Option<String>) -> Self {
+        self.bucket = bucket;
+        self
+    }
+}
+
+/// A successful answer, body read.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub url: Url,
+}
+
+/// The shared client. Cheap to clone through an `Arc` by the provider clients.
+pub struct HttpClient {
+    client: reqwest::Client,
+    settings: HttpSettings,
+    pacer: Pacer,
+    jitter_seed: AtomicU64,
+}
+
+impl HttpClient {
+    pub fn new(settings: HttpSettings) -> Result<Self, ApiError> {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .user_agent(concat!("scimbridge/", env!("CARGO_PKG_VERSION")))
+            // Redirects could carry the authorization header to another host; none of the
+            // APIs we call redirects, so refuse them.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                ApiError::new(ApiErrorDetails {
+                    kind: ErrorKind::Transport,
+                    method: Method::GET,
+                    url: String::new(),
+                    status: None,
+                    vendor: VendorError::default(),
+                    request_id: None,
+                    body_excerpt: None,
+                    detail: Some(format!("cannot build the HTTP client: {e}")),
+                })
+            })?;
+        Ok(Self {
+            client,
+            settings,
+            pacer: Pacer::default(),
+            jitter_seed: AtomicU64::new(0),
+        })
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// Sends `request`, pacing, retrying and classifying as described in the module docs.
+    /// A non-2xx final answer becomes an [`ApiError`].
+    pub async fn send(&self, request: Request) -> Result<Response, ApiError> {
+        require_https(&request.method, &request.url)?;
+        let mut attempt: u32 = 0;
+        loop {
+            if let Some(bucket) = &request.bucket {
+                let wait = self
+                    .pacer
+                    .reserve(bucket, self.settings.pace_below_fraction)
+                    .min(self.settings.max_server_wait);
+                if !wait.is_zero() {
+                    tracing::debug!(bucket, wait_ms = wait.as_millis() as u64, "pacing");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            let mut builder = self
+                .client
+                .request(request.method.clone(), request.url.clone());
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            } else if matches!(request.method, Method::POST | Method::PUT) {
+                // Okta answers 411 to a body-less POST/PUT without Content-Length
+                // (reference/okta-api.md §3).
+                builder = builder.header(reqwest::header::CONTENT_LENGTH, "0");
+            }
+            let sent = builder.send().await;
+            let (outcome, result) = match sent {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    if let (Some(bucket), Some(rl)) =
+                        (&request.bucket, RateLimit::from_headers(&headers))
+                    {
+                        self.pacer.observe(bucket, rl);
+                    }
+                    match resp.bytes().await {
+                        Ok(body) => (
+                            Outcome::Status(status.as_u16()),
+                            Ok(Response {
+                                status,
+                                headers,
+                                body: body.to_vec(),
+                                url: request.url.clone(),
+                            }),
+                        ),
+                        Err(e) => (Outcome::BrokenAfterSend, Err(e)),
+                    }
+                }
+                Err(e) if e.is_connect() => (Outcome::ConnectFailed, Err(e)),
+                Err(e) => (Outcome::BrokenAfterSend, Err(e)),
+            };
+            if let Ok(resp) = &result
+                && resp.status.is_success()
+            {
+                return result.map_err(|_| unreachable_transport(&request));
+            }
+            let decision = classify(request.idempotent, outcome);
+            if decision == Retry::No || attempt >= self.settings.max_retries {
+                return Err(match result {
+                    Ok(resp) => error_from_response(&request.method, &resp),
+                    Err(e) => transport_error(&request, &e),
+                });
+            }
+            let wait = match (&decision, &result) {
+                (Retry::RateLimit, Ok(resp)) => server_wait(&resp.headers)
+                    .map(|w| w.min(self.settings.max_server_wait))
+                    .unwrap_or_else(|| self.backoff(attempt)),
+                _ => self.backoff(attempt),
+            };
+            tracing::debug!(
+                method = %request.method,
+                url = %redact_url(&request.url),
+                ?outcome,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half the step fixed, half random.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let step = self
+            .settings
+            .backoff_base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.settings.backoff_max);
+        let half = step / 2;
+        let seed = self.jitter_seed.fetch_add(1, Ordering::Relaxed);
+        let random = RandomState::new().hash_one(seed);
+        let nanos = half.as_nanos() as u64;
+        let jitter = if nanos == 0 { 0 } else { random % nanos };
+        half + Duration::from_nanos(jitter)
+    }
+}
+
+fn unreachable_transport(request: &Request) -> ApiError {
+    ApiError::local(
+        ErrorKind::Transport,
+        request.method.clone(),
+        &request.url,
+        "no response",
+    )
+}
+
+/// Refuses plain HTTP to anything but loopback, where the sandbox lives.
+pub fn require_https(method: &Method, url: &Url) -> Result<(), ApiError> {
+    if url.scheme() == "https" {
+        return Ok(());
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && loopback {
+        return Ok(());
+    }
+    Err(ApiError::local(
+        ErrorKind::InsecureUrl,
+        method.clone(),
+        url,
+        "HTTPS is required for every host other than loopback",
+    ))
+}
+
+/// Query parameters whose values are never shown.
+const SECRET_KEYS: &[&str] = &[
+    "token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "secret",
+    "password",
+    "api_key",
+    "apikey",
+];
+
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|k| key == *k) || key.ends_with("secret") || key.ends_with("token")
+}
+
+/// The URL with user info and secret-looking query values replaced by `***`.
+pub fn redact_url(url: &Url) -> String {
+    let mut url = url.clone();
+    if !url.username().is_empty() {
+        let _ = url.set_username("***");
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_secret_key(&k) {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
+/// Blanks secret-looking fields anywhere in a JSON value.
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_key(k) && !v.is_null() {
+                    *v = serde_json::Value::String("(sensitive)".into());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+const EXCERPT_CHARS: usize = 300;
+
+fn excerpt(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            json.to_string()
+        }
+        // A non-JSON body may be anything; show it only if it cannot hold a JSON secret field.
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    Some(out)
+}
+
+/// Reads the vendor error out of an Okta, WS1 or OAuth error body.
+pub fn parse_vendor_error(body: &[u8]) -> (VendorError, Option<String>) {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (VendorError::default(), None);
+    };
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    // Okta (reference/okta-api.md §3).
+    if json.get("errorCode").is_some() || json.get("errorSummary").is_some() {
+        let causes = json
+            .get("errorCauses")
+            .and_then(|c| c.as_array())
+            .map(|c| c.iter().filter_map(|c| s(&c["errorSummary"])).collect())
+            .unwrap_or_default();
+        return (
+            VendorError {
+                code: s(&json["errorCode"]),
+                summary: s(&json["errorSummary"]),
+                causes,
+            },
+            s(&json["errorId"]),
+        );
+    }
+    // WS1 `{"errors":[{"code","message"}]}` (reference/ws1-api.md §7).
+    if let Some(errors) = json.get("errors").and_then(|e| e.as_array())
+        && let Some(first) = errors.first()
+    {
+        return (
+            VendorError {
+                code: s(&first["code"]),
+                summary: s(&first["message"]),
+                causes: errors[1..]
+                    .iter()
+                    .filter_map(|e| s(&e["message"]))
+                    .collect(),
+            },
+            None,
+        );
+    }
+    // OAuth 2 token endpoint (reference/ws1-api.md §3.3).
+    if json.get("error").is_some() {
+        return (
+            VendorError {
+                code: s(&json["error"]),
+                summary: s(&json["error_description"]),
+                causes: Vec::new(),
+            },
+            None,
+        );
+    }
+    (VendorError::default(), None)
+}
+
+/// The kind a status maps to before any client-specific reclassification.
+pub fn kind_for_status(status: u16) -> ErrorKind {
+    match status {
+        401 => ErrorKind::Auth,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::Conflict,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::BadRequest,
+    }
+}
+
+/// Builds the error for a final non-2xx answer.
+pub fn error_from_response(method: &Method, resp: &Response) -> ApiError {
+    let status = resp.status.as_u16();
+    let (vendor, body_id) = parse_vendor_error(&resp.body);
+    let request_id = resp
+        .headers
+        .get("x-okta-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(body_id);
+    ApiError::new(ApiErrorDetails {
+        kind: kind_for_status(status),
+        method: method.clone(),
+        url: redact_url(&resp.url),
+        status: Some(status),
+        vendor,
+        request_id,
+        body_excerpt: excerpt(&resp.body),
+        detail: None,
+    })
+}
+
+fn transport_error(request: &Request, e: &reqwest::Error) -> ApiError {
+    // reqwest's Display includes the URL; ours is printed redacted, so describe the failure
+    // without it.
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection broke while reading the answer"
+    } else {
+        "connection failed"
+    };
+    ApiError::local(
+        ErrorKind::Transport,
+        request.method.clone(),
+        &request.url,
+        what,
+    )
+}
+
+/// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error.
+pub fn decode<T: serde::de::DeserializeOwned>(
+    method: &Method,
+    resp: &Response,
+) -> Result<T, ApiError> {
+    serde_json::from_slice(&resp.body).map_err(|e| {
+        ApiError::local(
+            ErrorKind::Decode,
+            method.clone(),
+            &resp.url,
+            format!("unexpected answer body: {e}"),
+        )
+    })
+}
+
+/// The `rel="next"` target of RFC 8288 `Link` headers (one per line or comma-separated).
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    for value in headers.get_all(reqwest::header::LINK) {
+        let Ok(value) = value.to_str() else { continue };
+        for link in split_links(value) {
+            let Some((target, params)) = link.split_once(';') else {
+                continue;
+            };
+            let target = target.trim();
+            let is_next = params.split(';').any(|p| {
+                let p = p.trim();
+                let Some((k, v)) = p.split_once('=') else {
+                    return false;
+                };
+                k.trim().eq_ignore_ascii_case("rel")
+                    && v.trim()
+                        .trim_matches('"')
+                        .split_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+            });
+            if is_next && target.starts_with('<') && target.ends_with('>') {
+                return Some(target[1..target.len() - 1].to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// Splits a `Link` header value on the commas that separate links (not those inside `<…>`).
+fn split_links(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    for (i, c) in value.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&value[start..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_table() {
+        use Outcome::*;
+        use Retry::*;
+        // (idempotent, outcome, decision)
+        let table = [
+            (true, Status(200), No),
+            (true, Status(400), No),
+            (true, Status(401), No),
+            (true, Status(404), No),
+            (true, Status(409), No),
+            (true, Status(429), RateLimit),
+            (false, Status(429), RateLimit),
+            (true, Status(500), Backoff),
+            (true, Status(502), Backoff),
+            (true, Status(503), Backoff),
+            (false, Status(500), No),
+            (false, Status(503), No),
+            (true, ConnectFailed, Backoff),
+            (false, ConnectFailed, Backoff),
+            (true, BrokenAfterSend, Backoff),
+            (false, BrokenAfterSend, No),
+        ];
+        for (idempotent, outcome, expected) in table {
+            assert_eq!(
+                classify(idempotent, outcome),
+                expected,
+                "idempotent={idempotent} {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rate_limit_wait_comes_from_the_server_date() {
+        let mut headers = HeaderMap::new();
+        // Date is 2001-09-09T01:46:40Z = epoch 1_000_000_000, far from our wall clock.
+        headers.insert("date", "Sun, 09 Sep 2001 01:46:40 GMT".parse().unwrap());
+        headers.insert("x-rate-limit-limit", "600".parse().unwrap());
+        headers.insert("x-rate-limit-remaining", "0".parse().unwrap());
+        headers.insert("x-rate-limit-reset", "1000000007".parse().unwrap());
+        assert_eq!(server_wait(&headers), Some(Duration::from_secs(8)));
+        // A reset already past still waits the one-second margin.
+        headers.insert("x-rate-limit-reset", "999999990".parse().unwrap());
+        assert_eq!(server_wait(&headers), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn pacing_slows_down_before_the_bucket_is_empty() {
+        let pacer = Pacer::default();
+        let seen = |remaining| RateLimit {
+            limit: 100,
+            remaining,
+            reset: 1_000_000_009,
+            server_now: 1_000_000_000,
+        };
+        // Unknown bucket, or plenty left: no wait.
+        assert_eq!(pacer.reserve("/api/v1/apps", 0.1), Duration::ZERO);
+        pacer.observe("/api/v1/apps", seen(50));
+        assert_eq!(pacer.reserve("/api/v1/apps", 0.1), Duration::ZERO);
+        // Few left: what remains is spread over the ten seconds to the reset.
+        pacer.observe("/api/v1/apps", seen(4));
+        let wait = pacer.reserve("/api/v1/apps", 0.1);
+        assert!(
+            wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2),
+            "{wait:?}"
+        );
+        // Each reservation counts against the budget, so concurrent callers slow down too.
+        let next = pacer.reserve("/api/v1/apps", 0.1);
+        assert!(next > wait, "{next:?} after {wait:?}");
+        // Empty: wait for the reset (Reset − Date + 1 s), other buckets unaffected.
+        pacer.observe("/api/v1/apps", seen(0));
+        let wait = pacer.reserve("/api/v1/apps", 0.1);
+        assert!(
+            wait > Duration::from_millis(9900) && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
+        assert_eq!(pacer.reserve("/api/v1/users", 0.1), Duration::ZERO);
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        let url = Url::parse("https://user:pw@h.example/p?client_secret=s&limit=5&access_token=t")
+            .unwrap();
+        let shown = redact_url(&url);
+        assert_eq!(
+            shown,
+            "https://***:***@h.example/p?client_secret=***&limit=5&access_token=***"
+        );
+    }
+
+    #[test]
+    fn excerpts_blank_secret_fields() {
+        let body = br#"{"clientId":"x","secret":"hunter2","nested":{"access_token":"t"}}"#;
+        let text = excerpt(body).unwrap();
+        assert!(
+            !text.contains("hunter2") && !text.contains("\"t\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn https_is_required_off_loopback() {
+        let ok = [
+            "https://a.example/",
+            "http://127.0.0.1:8080/",
+            "http://[::1]/",
+            "http://localhost/",
+        ];
+        for url in ok {
+            assert!(
+                require_https(&Method::GET, &Url::parse(url).unwrap()).is_ok(),
+                "{url}"
+            );
+        }
+        let err =
+            require_https(&Method::GET, &Url::parse("http://a.example/").unwrap()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InsecureUrl);
+    }
+
+    #[test]
+    fn next_links_in_one_or_many_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "link",
+            r#"<https://o/api/v1/users?limit=1>; rel="self""#.parse().unwrap(),
+        );
+        headers.append(
+            "link",
+            r#"<https://o/api/v1/users?after=00u1&limit=1>; rel="next""#
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://o/api/v1/users?after=00u1&limit=1")
+        );
+        let mut one = HeaderMap::new();
+        one.insert(
+            "link",
+            r#"<https://o/a?x=1,2>; rel="self", <https://o/a?after=b>; rel="next""#
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(next_link(&one).as_deref(), Some("https://o/a?after=b"));
+        let mut none = HeaderMap::new();
+        none.insert("link", r#"<https://o/a>; rel="self""#.parse().unwrap());
+        assert_eq!(next_link(&none), None);
+    }
+
+    #[test]
+    fn vendor_errors_of_each_shape() {
+        let (okta, id) = parse_vendor_error(
+            br#"{"errorCode":"E0000001","errorSummary":"Api validation failed: feature","errorId":"oae1","errorCauses":[{"errorSummary":"Provisioning is not enabled for the app instance."}]}"#,
+        );
+        assert_eq!(okta.code.as_deref(), Some("E0000001"));
+        assert_eq!(
+            okta.causes,
+            vec!["Provisioning is not enabled for the app instance."]
+        );
+        assert_eq!(id.as_deref(), Some("oae1"));
+        let (ws1, _) = parse_vendor_error(br#"{"errors":[{"code":"forbidden","message":"no"}]}"#);
+        assert_eq!(ws1.code.as_deref(), Some("forbidden"));
+        let (oauth, _) =
+            parse_vendor_error(br#"{"error":"invalid_client","error_description":"bad"}"#);
+        assert_eq!(oauth.summary.as_deref(), Some("bad"));
+    }
+}

@@ -1,0 +1,969 @@
+//! [`OktaClient`]: the Okta Management API calls the reconciler needs, with `SSWS` token auth,
+//! `Link rel="next"` pagination and rate-limit buckets (reference/okta-api.md §2, §3).
+//!
+//! What must hold: models deserialize leniently (unknown fields ignored, missing ones defaulted,
+//! since Okta adds properties at any time, §3); an app keeps its raw JSON so a full-replace `PUT`
+//! is read-modify-write of the whole object (§1.3); next-page URLs are followed as given, never
+//! built; capabilities the API refuses for an app (connection `UNKNOWN`, features 400
+//! E0000001, §1.1) come back as [`Capability::Unsupported`], not as an error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::http::{self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response};
+use crate::secret::Secret;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
+id_type! {
+    /// An Okta application instance id (`0oa…`).
+    AppId;
+    /// An Okta user id (`00u…`).
+    UserId;
+    /// An Okta group id (`00g…`).
+    GroupId;
+    /// A profile mapping id (`prm…`).
+    MappingId;
+    /// A group push mapping id (`gPm…`).
+    PushMappingId;
+}
+
+/// Whether the API accepts a capability for this app (reference/okta-api.md §1.1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Capability<T> {
+    Supported(T),
+    /// The API refuses it for this app: plan it as a manual step.
+    Unsupported,
+}
+
+/// An application instance (reference/okta-api.md §4). `raw` is the whole object as read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct App {
+    pub id: AppId,
+    pub name: String,
+    pub label: String,
+    pub status: String,
+    pub sign_on_mode: Option<String>,
+    /// Read-only provisioning features, e.g. `PUSH_NEW_USERS` (§4, `features[]`).
+    pub features: Vec<String>,
+    /// `settings.notes.admin`.
+    pub admin_note: Option<String>,
+    /// `visibility.hide.web`, `visibility.hide.iOS`.
+    pub hide_web: bool,
+    pub hide_ios: bool,
+    /// `credentials.userNameTemplate.template` / `.type`.
+    pub user_name_template: Option<String>,
+    pub user_name_template_type: Option<String>,
+    /// `settings.app` (OIN instance variables such as a base URL).
+    pub app_settings: Value,
+    pub raw: Value,
+}
+
+impl App {
+    /// Builds the typed view of a raw app object.
+    pub fn from_raw(raw: Value) -> Option<Self> {
+        let s = |p: &str| raw.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        Some(Self {
+            id: AppId(s("/id")?),
+            name: s("/name").unwrap_or_default(),
+            label: s("/label").unwrap_or_default(),
+            status: s("/status").unwrap_or_default(),
+            sign_on_mode: s("/signOnMode"),
+            features: raw
+                .get("features")
+                .and_then(Value::as_array)
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            admin_note: s("/settings/notes/admin"),
+            hide_web: raw
+                .pointer("/visibility/hide/web")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            hide_ios: raw
+                .pointer("/visibility/hide/iOS")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            user_name_template: s("/credentials/userNameTemplate/template"),
+            user_name_template_type: s("/credentials/userNameTemplate/type"),
+            app_settings: raw.pointer("/settings/app").cloned().unwrap_or(Value::Null),
+            raw,
+        })
+    }
+}
+
+/// The provisioning connection (reference/okta-api.md §6). The token is never returned.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProvisioningConnection {
+    /// `TOKEN`, `OAUTH2` or `UNKNOWN` (kept as a string: the spec's enum lacks values seen live).
+    pub auth_scheme: String,
+    /// `ENABLED`, `DISABLED` or `UNKNOWN`.
+    pub status: String,
+    pub base_url: Option<String>,
+}
+
+/// One app feature, e.g. `USER_PROVISIONING` (reference/okta-api.md §7).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AppFeature {
+    pub name: String,
+    pub status: String,
+    /// `{create:{lifecycleCreate:{status}}, update:{profile, lifecycleDeactivate, password}}`.
+    pub capabilities: Value,
+}
+
+/// The app user schema (reference/okta-api.md §8).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppUserSchema {
+    /// `definitions.base.properties`.
+    pub base: BTreeMap<String, SchemaAttribute>,
+    /// `definitions.custom.properties`.
+    pub custom: BTreeMap<String, SchemaAttribute>,
+    /// `definitions.custom.required`.
+    pub custom_required: Vec<String>,
+    pub raw: Value,
+}
+
+impl AppUserSchema {
+    fn from_raw(raw: Value) -> Self {
+        let props = |p: &str| -> BTreeMap<String, SchemaAttribute> {
+            raw.pointer(p)
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| {
+                            Some((k.clone(), serde_json::from_value(v.clone()).ok()?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            base: props("/definitions/base/properties"),
+            custom: props("/definitions/custom/properties"),
+            custom_required: raw
+                .pointer("/definitions/custom/required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            raw,
+        }
+    }
+}
+
+/// One schema attribute; only fields Okta echoes are diffed (§8 "Observed response quirks").
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SchemaAttribute {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<Value>,
+}
+
+/// One end of a profile mapping.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct MappingEnd {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+}
+
+/// A mapped property (reference/okta-api.md §9).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MappingProperty {
+    pub expression: Option<String>,
+    /// `PUSH` (create and update) or `DONT_PUSH` (create only).
+    pub push_status: Option<String>,
+}
+
+/// A profile mapping; the list endpoint leaves `properties` empty (§9).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ProfileMapping {
+    pub id: MappingId,
+    pub source: MappingEnd,
+    pub target: MappingEnd,
+    pub properties: BTreeMap<String, MappingProperty>,
+}
+
+/// The profile fields of a user the reconciler uses.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserProfile {
+    pub login: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// An Okta user (reference/okta-api.md §10).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct User {
+    pub id: UserId,
+    pub status: String,
+    pub profile: UserProfile,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct GroupProfile {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// An Okta group (reference/okta-api.md §10).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Group {
+    pub id: GroupId,
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub profile: GroupProfile,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AppUserCredentials {
+    pub user_name: Option<String>,
+}
+
+/// A user's assignment to an app (reference/okta-api.md §10).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AppUser {
+    pub id: UserId,
+    /// `USER` (direct) or `GROUP` (through a group): reconcile direct ones only.
+    pub scope: String,
+    pub status: String,
+    /// `DISABLED`, `ERROR`, `OUT_OF_SYNC`, `SYNCHRONIZED`, `SYNCING`.
+    pub sync_state: Option<String>,
+    pub external_id: Option<String>,
+    pub credentials: AppUserCredentials,
+    pub profile: Value,
+    pub last_sync: Option<String>,
+}
+
+/// A group's assignment to an app (reference/okta-api.md §10).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AppGroup {
+    pub id: GroupId,
+    pub priority: Option<i64>,
+    pub profile: Value,
+}
+
+/// A group push mapping (reference/okta-api.md §11).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupPushMapping {
+    pub id: PushMappingId,
+    pub source_group_id: GroupId,
+    pub target_group_id: Option<String>,
+    /// `ACTIVE`, `INACTIVE` or `ERROR`.
+    pub status: String,
+    pub error_summary: Option<String>,
+}
+
+/// The Okta Management API client.
+#[derive(Clone)]
+pub struct OktaClient {
+    http: Arc<HttpClient>,
+    base: Url,
+    auth: HeaderValue,
+}
+
+impl std::fmt::Debug for OktaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OktaClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Okta's rate-limit bucket for a path (reference/okta-api.md §3, TF `rate_limit_lines.go`):
+/// `/api/v1/apps` covers listing, creating and every app sub-resource; `/api/v1/apps/{id}` one
+/// app; groups, users and single users have their own; the rest shares the org-wide `/api/v1`.
+pub fn rate_limit_bucket(path: &str) -> String {
+    let segments: Vec<&str> = path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let bucket = match segments.as_slice() {
+        ["api", "v1", "apps", _id] => "/api/v1/apps/{id}",
+        ["api", "v1", "apps", ..] => "/api/v1/apps",
+        ["api", "v1", "groups", ..] => "/api/v1/groups",
+        ["api", "v1", "users"] => "/api/v1/users",
+        ["api", "v1", "users", ..] => "/api/v1/users/{id}",
+        _ => "/api/v1",
+    };
+    bucket.to_owned()
+}
+
+impl OktaClient {
+    /// A client for the org at `org_url` (e.g. `https://acme.okta.com`), authenticating with an
+    /// API token (`Authorization: SSWS <token>`, §2).
+    pub fn new(org_url: &str, token: &Secret, settings: HttpSettings) -> Result<Self, ApiError> {
+        let base = parse_base(org_url)?;
+        http::require_https(&Method::GET, &base)?;
+        let mut auth =
+            HeaderValue::from_str(&format!("SSWS {}", token.expose())).map_err(|_| {
+                ApiError::local(
+                    ErrorKind::Auth,
+                    Method::GET,
+                    &base,
+                    "the API token is not a valid header value",
+                )
+            })?;
+        auth.set_sensitive(true);
+        Ok(Self {
+            http: Arc::new(HttpClient::new(settings)?),
+            base,
+            auth,
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    fn request(&self, method: Method, url: Url, body: Option<&Value>) -> Request {
+        let bucket = rate_limit_bucket(url.path());
+        let mut req = Request::new(method, url)
+            .header(AUTHORIZATION, self.auth.clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .bucket(Some(bucket));
+        if let Some(body) = body {
+            req = req
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.to_string().into_bytes());
+        }
+        req
+    }
+
+    async fn send(&self, req: Request) -> Result<Response, ApiError> {
+        self.http.send(req).await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let url = self.url(path, query);
+        let resp = self.send(self.request(method.clone(), url, body)).await?;
+        http::decode(&method, &resp)
+    }
+
+    async fn call_empty(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        let url = self.url(path, query);
+        self.send(self.request(method, url, body)).await.map(drop)
+    }
+
+    /// GETs every page of a list, following `Link rel="next"` as an opaque URL (§3).
+    async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, ApiError> {
+        let mut url = self.url(path, query);
+        let mut out = Vec::new();
+        loop {
+            let resp = self
+                .send(self.request(Method::GET, url.clone(), None))
+                .await?;
+            let page: Vec<T> = http::decode(&Method::GET, &resp)?;
+            out.extend(page);
+            let Some(next) = http::next_link(&resp.headers) else {
+                return Ok(out);
+            };
+            let next = url.join(&next).map_err(|_| {
+                ApiError::local(ErrorKind::Decode, Method::GET, &url, "unparsable next link")
+            })?;
+            // A next link that repeats the current page would loop forever.
+            if next == url {
+                return Ok(out);
+            }
+            url = next;
+        }
+    }
+
+    // ---- Applications (§4) ----
+
+    /// `GET /api/v1/apps?q=…&filter=…`, every page. `q` is a prefix match on name or label;
+    /// `filter` e.g. `name eq "scim1testapp"`. Compare `label` exactly on the caller's side.
+    pub async fn list_apps(
+        &self,
+        q: Option<&str>,
+        filter: Option<&str>,
+    ) -> Result<Vec<App>, ApiError> {
+        let mut query = vec![("limit", "200")];
+        if let Some(q) = q {
+            query.push(("q", q));
+        }
+        if let Some(f) = filter {
+            query.push(("filter", f));
+        }
+        let raw: Vec<Value> = self.list("/api/v1/apps", &query).await?;
+        Ok(raw.into_iter().filter_map(App::from_raw).collect())
+    }
+
+    /// `GET /api/v1/apps/{id}`.
+    pub async fn get_app(&self, id: &AppId) -> Result<App, ApiError> {
+        let raw: Value = self.call(Method::GET, &app_path(id, ""), &[], None).await?;
+        to_app(raw, &self.url(&app_path(id, ""), &[]))
+    }
+
+    /// `POST /api/v1/apps?activate=…` with a raw body (typed SDK paths drop `name`, §4).
+    pub async fn create_app(&self, body: &Value, activate: bool) -> Result<App, ApiError> {
+        let activate = if activate { "true" } else { "false" };
+        let raw: Value = self
+            .call(
+                Method::POST,
+                "/api/v1/apps",
+                &[("activate", activate)],
+                Some(body),
+            )
+            .await?;
+        to_app(raw, &self.url("/api/v1/apps", &[]))
+    }
+
+    /// `PUT /api/v1/apps/{id}`: full replace. Pass the `raw` of a fresh [`App`] with your changes
+    /// applied, so fields scimbridge does not model survive (§1.3).
+    pub async fn replace_app(&self, id: &AppId, whole: &Value) -> Result<App, ApiError> {
+        let raw: Value = self
+            .call(Method::PUT, &app_path(id, ""), &[], Some(whole))
+            .await?;
+        to_app(raw, &self.url(&app_path(id, ""), &[]))
+    }
+
+    /// `POST /api/v1/apps/{id}/lifecycle/activate` (no body, `Content-Length: 0`).
+    pub async fn activate_app(&self, id: &AppId) -> Result<(), ApiError> {
+        self.call_empty(
+            Method::POST,
+            &app_path(id, "/lifecycle/activate"),
+            &[],
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/apps/{id}/lifecycle/deactivate`.
+    pub async fn deactivate_app(&self, id: &AppId) -> Result<(), ApiError> {
+        self.call_empty(
+            Method::POST,
+            &app_path(id, "/lifecycle/deactivate"),
+            &[],
+            None,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/apps/{id}`; the app must be INACTIVE first.
+    pub async fn delete_app(&self, id: &AppId) -> Result<(), ApiError> {
+        self.call_empty(Method::DELETE, &app_path(id, ""), &[], None)
+            .await
+    }
+
+    // ---- Provisioning connection and features (§6, §7) ----
+
+    /// `GET …/connections/default`; `UNKNOWN` auth scheme or status means the API does not
+    /// support provisioning for this app (§1.1, §6).
+    pub async fn connection(
+        &self,
+        id: &AppId,
+    ) -> Result<Capability<ProvisioningConnection>, ApiError> {
+        let conn: ProvisioningConnection = self
+            .call(
+                Method::GET,
+                &app_path(id, "/connections/default"),
+                &[],
+                None,
+            )
+            .await?;
+        if conn.auth_scheme.eq_ignore_ascii_case("UNKNOWN")
+            || conn.status.eq_ignore_ascii_case("UNKNOWN")
+        {
+            return Ok(Capability::Unsupported);
+        }
+        Ok(Capability::Supported(conn))
+    }
+
+    /// `POST …/connections/default?activate=…` with a token profile. Only works for apps the API
+    /// supports; for others Okta refuses and the error kind is [`ErrorKind::Unsupported`].
+    pub async fn set_token_connection(
+        &self,
+        id: &AppId,
+        base_url: Option<&str>,
+        token: &Secret,
+        activate: bool,
+    ) -> Result<ProvisioningConnection, ApiError> {
+        let mut body = json!({"profile": {"authScheme": "TOKEN", "token": token.expose()}});
+        if let Some(base) = base_url {
+            body["baseUrl"] = json!(base);
+        }
+        let activate = if activate { "true" } else { "false" };
+        let path = app_path(id, "/connections/default");
+        let url = self.url(&path, &[("activate", activate)]);
+        let resp = self
+            .send(self.request(Method::POST, url, Some(&body)))
+            .await
+            .map_err(unsupported_on_validation)?;
+        http::decode(&Method::POST, &resp)
+    }
+
+    /// `POST …/connections/default/lifecycle/activate`.
+    pub async fn activate_connection(&self, id: &AppId) -> Result<(), ApiError> {
+        self.call_empty(
+            Method::POST,
+            &app_path(id, "/connections/default/lifecycle/activate"),
+            &[],
+            None,
+        )
+        .await
+    }
+
+    /// `GET …/features`; 400 E0000001 ("Provisioning is not enabled for the app instance") means
+    /// unsupported (§1.1).
+    pub async fn features(&self, id: &AppId) -> Result<Capability<Vec<AppFeature>>, ApiError> {
+        match self
+            .call(Method::GET, &app_path(id, "/features"), &[], None)
+            .await
+        {
+            Ok(features) => Ok(Capability::Supported(features)),
+            Err(e) if is_unsupported(&e) => Ok(Capability::Unsupported),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT …/features/{name}` with the capabilities object only (partial update, §7).
+    pub async fn update_feature(
+        &self,
+        id: &AppId,
+        feature: &str,
+        capabilities: &Value,
+    ) -> Result<AppFeature, ApiError> {
+        let path = app_path(id, &format!("/features/{feature}"));
+        self.call(Method::PUT, &path, &[], Some(capabilities))
+            .await
+            .map_err(unsupported_on_validation)
+    }
+
+    // ---- App user schema (§8) ----
+
+    /// `GET /api/v1/meta/schemas/apps/{id}/default`.
+    pub async fn app_user_schema(&self, id: &AppId) -> Result<AppUserSchema, ApiError> {
+        let raw: Value = self.call(Method::GET, &schema_path(id), &[], None).await?;
+        Ok(AppUserSchema::from_raw(raw))
+    }
+
+    /// `POST …/default` adding or updating custom properties (partial update).
+    pub async fn upsert_schema_attributes(
+        &self,
+        id: &AppId,
+        attributes: &BTreeMap<String, SchemaAttribute>,
+    ) -> Result<AppUserSchema, ApiError> {
+        let props: serde_json::Map<String, Value> = attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
+            .collect();
+        self.post_schema(id, Value::Object(props)).await
+    }
+
+    /// `POST …/default` with each named custom property set to `null`, which removes it.
+    pub async fn remove_schema_attributes(
+        &self,
+        id: &AppId,
+        names: &[&str],
+    ) -> Result<AppUserSchema, ApiError> {
+        let props: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|n| ((*n).to_owned(), Value::Null))
+            .collect();
+        self.post_schema(id, Value::Object(props)).await
+    }
+
+    async fn post_schema(&self, id: &AppId, properties: Value) -> Result<AppUserSchema, ApiError> {
+        let body = json!({"definitions": {"custom": {"id": "#custom", "type": "object", "properties": properties}}});
+        // A partial schema update converges to the same state when repeated, so a 5xx may be
+        // retried.
+        let url = self.url(&schema_path(id), &[]);
+        let resp = self
+            .send(
+                self.request(Method::POST, url, Some(&body))
+                    .idempotent(true),
+            )
+            .await?;
+        Ok(AppUserSchema::from_raw(http::decode(&Method::POST, &resp)?))
+    }
+
+    // ---- Profile mappings (§9) ----
+
+    /// `GET /api/v1/mappings?sourceId=…&targetId=…`, every page; filtered again client-side
+    /// because a `self` link was seen without the filter params (§9 quirk).
+    pub async fn list_mappings(
+        &self,
+        source_id: Option<&str>,
+        target_id: Option<&str>,
+    ) -> Result<Vec<ProfileMapping>, ApiError> {
+        let mut query = vec![("limit", "200")];
+        if let Some(s) = source_id {
+            query.push(("sourceId", s));
+        }
+        if let Some(t) = target_id {
+            query.push(("targetId", t));
+        }
+        let all: Vec<ProfileMapping> = self.list("/api/v1/mappings", &query).await?;
+        Ok(all
+            .into_iter()
+            .filter(|m| source_id.is_none_or(|s| m.source.id == s))
+            .filter(|m| target_id.is_none_or(|t| m.target.id == t))
+            .collect())
+    }
+
+    /// `GET /api/v1/mappings/{id}` with its properties.
+    pub async fn get_mapping(&self, id: &MappingId) -> Result<ProfileMapping, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/mappings/{}", seg(id.as_str())),
+            &[],
+            None,
+        )
+        .await
+    }
+
+    /// The Okta user → app mapping, with properties: the listed mapping whose source is the Okta
+    /// user type (`name == "user"`, `type == "user"`) and whose target is the app (§9).
+    pub async fn user_to_app_mapping(&self, app: &AppId) -> Result<ProfileMapping, ApiError> {
+        let mappings = self.list_mappings(None, Some(app.as_str())).await?;
+        let found = mappings
+            .into_iter()
+            .find(|m| m.source.type_ == "user" && m.source.name == "user");
+        match found {
+            Some(m) => self.get_mapping(&m.id).await,
+            None => Err(ApiError::local(
+                ErrorKind::NotFound,
+                Method::GET,
+                &self.url("/api/v1/mappings", &[("targetId", app.as_str())]),
+                "no Okta user → app profile mapping",
+            )),
+        }
+    }
+
+    /// `POST /api/v1/mappings/{id}`: `Some` sets a property, `None` removes it (sent as `null`).
+    pub async fn update_mapping(
+        &self,
+        id: &MappingId,
+        properties: &BTreeMap<String, Option<MappingProperty>>,
+    ) -> Result<ProfileMapping, ApiError> {
+        let props: serde_json::Map<String, Value> = properties
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_ref().map_or(Value::Null, |p| {
+                        serde_json::to_value(p).unwrap_or(Value::Null)
+                    }),
+                )
+            })
+            .collect();
+        let body = json!({"properties": props});
+        let url = self.url(&format!("/api/v1/mappings/{}", seg(id.as_str())), &[]);
+        // Partial update: repeating it gives the same result.
+        let resp = self
+            .send(
+                self.request(Method::POST, url, Some(&body))
+                    .idempotent(true),
+            )
+            .await?;
+        http::decode(&Method::POST, &resp)
+    }
+
+    // ---- Users and groups (§10) ----
+
+    /// `GET /api/v1/users/{login}`; `Ok(None)` on 404. Logins containing `/` cannot be looked up
+    /// this way (§10), so those go through the `profile.login` filter.
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<User>, ApiError> {
+        if login.contains('/') {
+            let filter = format!("profile.login eq \"{}\"", login.replace('"', "\\\""));
+            return Ok(self
+                .list_users(&filter)
+                .await?
+                .into_iter()
+                .find(|u| u.profile.login == login));
+        }
+        match self
+            .call(
+                Method::GET,
+                &format!("/api/v1/users/{}", seg(login)),
+                &[],
+                None,
+            )
+            .await
+        {
+            Ok(user) => Ok(Some(user)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /api/v1/users?filter=…`, every page.
+    pub async fn list_users(&self, filter: &str) -> Result<Vec<User>, ApiError> {
+        self.list("/api/v1/users", &[("filter", filter)]).await
+    }
+
+    /// Groups whose `profile.name` equals `name` exactly, via `q` (prefix) and a client-side
+    /// comparison (§10).
+    pub async fn groups_by_name(&self, name: &str) -> Result<Vec<Group>, ApiError> {
+        let groups: Vec<Group> = self.list("/api/v1/groups", &[("q", name)]).await?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.profile.name == name)
+            .collect())
+    }
+
+    // ---- Assignments (§10) ----
+
+    /// `GET /api/v1/apps/{id}/users`, every page (direct `USER` and group-derived `GROUP`).
+    pub async fn app_users(&self, app: &AppId) -> Result<Vec<AppUser>, ApiError> {
+        self.list(&app_path(app, "/users"), &[("limit", "500")])
+            .await
+    }
+
+    /// `POST /api/v1/apps/{id}/users` assigning a user directly.
+    pub async fn assign_user(&self, app: &AppId, user: &UserId) -> Result<AppUser, ApiError> {
+        let body = json!({"id": user.as_str(), "scope": "USER"});
+        self.call(Method::POST, &app_path(app, "/users"), &[], Some(&body))
+            .await
+    }
+
+    /// `DELETE /api/v1/apps/{id}/users/{userId}?sendEmail=false`.
+    pub async fn unassign_user(&self, app: &AppId, user: &UserId) -> Result<(), ApiError> {
+        let path = app_path(app, &format!("/users/{}", seg(user.as_str())));
+        self.call_empty(Method::DELETE, &path, &[("sendEmail", "false")], None)
+            .await
+    }
+
+    /// `GET /api/v1/apps/{id}/groups`, every page.
+    pub async fn app_groups(&self, app: &AppId) -> Result<Vec<AppGroup>, ApiError> {
+        self.list(&app_path(app, "/groups"), &[("limit", "200")])
+            .await
+    }
+
+    /// `PUT /api/v1/apps/{id}/groups/{groupId}` with `{}`.
+    pub async fn assign_group(&self, app: &AppId, group: &GroupId) -> Result<AppGroup, ApiError> {
+        let path = app_path(app, &format!("/groups/{}", seg(group.as_str())));
+        self.call(Method::PUT, &path, &[], Some(&json!({}))).await
+    }
+
+    /// `DELETE /api/v1/apps/{id}/groups/{groupId}`.
+    pub async fn unassign_group(&self, app: &AppId, group: &GroupId) -> Result<(), ApiError> {
+        let path = app_path(app, &format!("/groups/{}", seg(group.as_str())));
+        self.call_empty(Method::DELETE, &path, &[], None).await
+    }
+
+    // ---- Group push (§11) ----
+
+    /// `GET …/group-push/mappings`, every page.
+    pub async fn group_push_mappings(
+        &self,
+        app: &AppId,
+    ) -> Result<Vec<GroupPushMapping>, ApiError> {
+        self.list(&app_path(app, "/group-push/mappings"), &[("limit", "1000")])
+            .await
+    }
+
+    /// `POST …/group-push/mappings` creating a target group named `target_group_name`
+    /// (200 or 201 both accepted, §11).
+    pub async fn create_group_push(
+        &self,
+        app: &AppId,
+        source: &GroupId,
+        target_group_name: &str,
+        active: bool,
+    ) -> Result<GroupPushMapping, ApiError> {
+        let body = json!({
+            "sourceGroupId": source.as_str(),
+            "status": if active { "ACTIVE" } else { "INACTIVE" },
+            "targetGroupName": target_group_name,
+        });
+        self.call(
+            Method::POST,
+            &app_path(app, "/group-push/mappings"),
+            &[],
+            Some(&body),
+        )
+        .await
+    }
+
+    /// `PATCH …/group-push/mappings/{id}` with `{"status": …}`.
+    pub async fn set_group_push_status(
+        &self,
+        app: &AppId,
+        id: &PushMappingId,
+        active: bool,
+    ) -> Result<GroupPushMapping, ApiError> {
+        let body = json!({"status": if active { "ACTIVE" } else { "INACTIVE" }});
+        let path = app_path(app, &format!("/group-push/mappings/{}", seg(id.as_str())));
+        let url = self.url(&path, &[]);
+        // Setting a status is idempotent even though PATCH is not in general.
+        let resp = self
+            .send(
+                self.request(Method::PATCH, url, Some(&body))
+                    .idempotent(true),
+            )
+            .await?;
+        http::decode(&Method::PATCH, &resp)
+    }
+
+    /// `DELETE …/group-push/mappings/{id}?deleteTargetGroup=…`; the mapping must be INACTIVE.
+    pub async fn delete_group_push(
+        &self,
+        app: &AppId,
+        id: &PushMappingId,
+        delete_target_group: bool,
+    ) -> Result<(), ApiError> {
+        let path = app_path(app, &format!("/group-push/mappings/{}", seg(id.as_str())));
+        let flag = if delete_target_group { "true" } else { "false" };
+        self.call_empty(Method::DELETE, &path, &[("deleteTargetGroup", flag)], None)
+            .await
+    }
+}
+
+fn parse_base(url: &str) -> Result<Url, ApiError> {
+    let trimmed = url.trim_end_matches('/');
+    Url::parse(trimmed).map_err(|_| {
+        ApiError::new(http::ApiErrorDetails {
+            kind: ErrorKind::InsecureUrl,
+            method: Method::GET,
+            url: String::new(),
+            status: None,
+            vendor: Default::default(),
+            request_id: None,
+            body_excerpt: None,
+            detail: Some("not a valid URL".into()),
+        })
+    })
+}
+
+/// Percent-encodes one path segment (logins contain `@`, ids never need it).
+pub(crate) fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+fn app_path(id: &AppId, rest: &str) -> String {
+    format!("/api/v1/apps/{}{rest}", seg(id.as_str()))
+}
+
+fn schema_path(id: &AppId) -> String {
+    format!("/api/v1/meta/schemas/apps/{}/default", seg(id.as_str()))
+}
+
+fn to_app(raw: Value, url: &Url) -> Result<App, ApiError> {
+    App::from_raw(raw)
+        .ok_or_else(|| ApiError::local(ErrorKind::Decode, Method::GET, url, "app without an id"))
+}
+
+/// 400 E0000001 on a provisioning call is how Okta says "not for this app" (§1.1).
+fn is_unsupported(e: &ApiError) -> bool {
+    e.details().status == Some(400) && e.code() == Some("E0000001")
+}
+
+fn unsupported_on_validation(e: ApiError) -> ApiError {
+    if is_unsupported(&e) {
+        e.with_kind(ErrorKind::Unsupported)
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_limit_bucket;
+
+    #[test]
+    fn buckets() {
+        for (path, bucket) in [
+            ("/api/v1/apps", "/api/v1/apps"),
+            ("/api/v1/apps/0oa1", "/api/v1/apps/{id}"),
+            ("/api/v1/apps/0oa1/users", "/api/v1/apps"),
+            ("/api/v1/apps/0oa1/connections/default", "/api/v1/apps"),
+            ("/api/v1/users", "/api/v1/users"),
+            ("/api/v1/users/a@b.c", "/api/v1/users/{id}"),
+            ("/api/v1/groups", "/api/v1/groups"),
+            ("/api/v1/mappings/prm1", "/api/v1"),
+            ("/api/v1/meta/schemas/apps/0oa1/default", "/api/v1"),
+        ] {
+            assert_eq!(rate_limit_bucket(path), bucket, "{path}");
+        }
+    }
+}

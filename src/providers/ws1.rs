@@ -1,0 +1,686 @@
+//! [`Ws1Client`]: the Workspace ONE Access calls the reconciler needs: OAuth 2 clients,
+//! "Other" directories, SCIM 1.1 reads, minting and testing the SCIM bearer token
+//! (reference/ws1-api.md §3–§6).
+//!
+//! What must hold: scimbridge authenticates with its own admin client (client credentials,
+//! Basic auth, `grant_type` in the form body) and caches that token until shortly before the
+//! server-given `expires_in`; admin endpoints are called with the vendor media types and fall
+//! back to `application/json` on 406/415 (§2.3, KB 6000953); OAuth clients are never deleted by
+//! this client (deleting revokes every token Okta holds, §1.3); the SCIM client's token is minted
+//! only by [`Ws1Client::mint_token`], which reads never call.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, Url};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::http::{self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response};
+use crate::secret::Secret;
+
+const API: &str = "/SAAS/jersey/manager/api";
+const TOKEN_PATH: &str = "/SAAS/auth/oauthtoken";
+/// The SCIM 1.1 base path (§6); the SCIM base URL given to Okta is the tenant plus this.
+pub const SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
+/// The cached admin token is renewed this long before the server says it expires.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+const SCIM_PAGE: usize = 1000;
+
+const MT_CLIENT: &str = "application/vnd.vmware.horizon.manager.oauth2client+json";
+const MT_CLIENT_LIST: &str = "application/vnd.vmware.horizon.manager.oauth2clientsummarylist+json";
+const MT_DIR_OTHER: &str =
+    "application/vnd.vmware.horizon.manager.connector.management.directory.other+json";
+const MT_DIR_LIST: &str =
+    "application/vnd.vmware.horizon.manager.connector.management.directory.list+json";
+const MT_DOMAIN_LIST: &str =
+    "application/vnd.vmware.horizon.manager.connector.management.directory.domain.list+json";
+
+/// An OAuth 2 client as read (§4.2, §4.3). List items carry fewer fields than a `GET`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OAuth2Client {
+    pub client_id: String,
+    pub scope: Option<String>,
+    /// Space-separated; the 2026 paged list calls it `grantTypes`.
+    #[serde(alias = "grantTypes")]
+    pub auth_grant_types: Option<String>,
+    /// Minutes.
+    #[serde(rename = "accessTokenTTL")]
+    pub access_token_ttl: Option<u64>,
+    #[serde(rename = "refreshTokenTTL")]
+    pub refresh_token_ttl: Option<u64>,
+    pub token_type: Option<String>,
+    pub remember_as: Option<String>,
+    pub display_user_grant: Option<bool>,
+    pub internal_system_client: Option<bool>,
+    /// Vendor type of a list item (`…clientcredentialsoauth2client+json` for service clients).
+    pub media_type: Option<String>,
+}
+
+/// The fields scimbridge writes on the SCIM service client (§4.2 "Minimal body").
+#[derive(Clone, Debug)]
+pub struct OAuth2ClientSpec {
+    pub client_id: String,
+    /// Set when creating or changing the secret; `None` leaves it as it is on update.
+    pub secret: Option<Secret>,
+    pub scope: String,
+    /// Minutes.
+    pub access_token_ttl: u64,
+    pub remember_as: Option<String>,
+}
+
+impl OAuth2ClientSpec {
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "clientId": self.client_id,
+            "rememberAs": self.remember_as.as_deref().unwrap_or(&self.client_id),
+            "scope": self.scope,
+            "authGrantTypes": "client_credentials",
+            "tokenType": "Bearer",
+            "accessTokenTTL": self.access_token_ttl,
+            "displayUserGrant": false,
+            "internalSystemClient": false,
+        });
+        if let Some(secret) = &self.secret {
+            body["secret"] = json!(secret.expose());
+        }
+        body
+    }
+}
+
+/// A directory (§5). `directory_id` comes from the list's `directoryId`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Directory {
+    pub directory_id: String,
+    pub name: String,
+    /// `OTHER_DIRECTORY`, `LOCAL_DIRECTORY`, `JIT_DIRECTORY`, `ACTIVE_DIRECTORY_LDAP`, …
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[serde(alias = "userStoreId")]
+    pub userstore_id: Option<String>,
+    /// Only some tenants list domains on the item (§5, UNVERIFIED); see [`Ws1Client::directory_domains`].
+    pub domains: Option<Vec<String>>,
+    pub delete_in_progress: Option<bool>,
+}
+
+/// A freshly minted access token and its lifetime as the server states it.
+#[derive(Clone, Debug)]
+pub struct MintedToken {
+    pub token: Secret,
+    /// `expires_in` of the token answer.
+    pub expires_in: Duration,
+    /// The JWT's `iat` and `exp` (epoch seconds, server clock), when the token is a JWT (§3.4).
+    pub issued_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScimName {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ScimEmail {
+    pub value: String,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub primary: Option<bool>,
+}
+
+/// `urn:scim:schemas:extension:workspace:1.0` of a user (§6.2).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WorkspaceExtension {
+    pub internal_user_type: Option<String>,
+    pub domain: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub user_status: Option<String>,
+}
+
+/// A SCIM 1.1 user (§6.2).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScimUser {
+    pub id: String,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub active: Option<bool>,
+    pub name: ScimName,
+    pub emails: Vec<ScimEmail>,
+    #[serde(rename = "urn:scim:schemas:extension:workspace:1.0")]
+    pub workspace: Option<WorkspaceExtension>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ScimMember {
+    pub value: String,
+    pub display: Option<String>,
+}
+
+/// A SCIM 1.1 group (§6.5).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScimGroup {
+    pub id: String,
+    pub display_name: String,
+    pub members: Vec<ScimMember>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListResponse<T> {
+    #[serde(default)]
+    total_results: Option<usize>,
+    #[serde(rename = "Resources", default = "Vec::new")]
+    resources: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<i64>,
+}
+
+struct CachedToken {
+    header: HeaderValue,
+    valid_until: Instant,
+}
+
+/// The Workspace ONE Access client.
+#[derive(Clone)]
+pub struct Ws1Client {
+    http: Arc<HttpClient>,
+    base: Url,
+    client_id: String,
+    client_secret: Secret,
+    token: Arc<Mutex<Option<CachedToken>>>,
+    /// Set once the tenant refused a vendor media type: from then on plain JSON is sent.
+    plain_json: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Ws1Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ws1Client")
+            .field("base", &self.base.as_str())
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ws1Client {
+    /// A client for the tenant at `tenant_url` (e.g. `https://acme.vmwareidentity.com`),
+    /// authenticating as scimbridge's own admin OAuth client.
+    pub fn new(
+        tenant_url: &str,
+        client_id: &str,
+        client_secret: Secret,
+        settings: HttpSettings,
+    ) -> Result<Self, ApiError> {
+        let base = Url::parse(tenant_url.trim_end_matches('/')).map_err(|_| {
+            ApiError::new(http::ApiErrorDetails {
+                kind: ErrorKind::InsecureUrl,
+                method: Method::GET,
+                url: String::new(),
+                status: None,
+                vendor: Default::default(),
+                request_id: None,
+                body_excerpt: None,
+                detail: Some("not a valid tenant URL".into()),
+            })
+        })?;
+        http::require_https(&Method::GET, &base)?;
+        Ok(Self {
+            http: Arc::new(HttpClient::new(settings)?),
+            base,
+            client_id: client_id.to_owned(),
+            client_secret,
+            token: Arc::new(Mutex::new(None)),
+            plain_json: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The SCIM base URL to give Okta: tenant + `/SAAS/jersey/manager/api/scim`, no trailing slash.
+    pub fn scim_base_url(&self) -> String {
+        let mut url = self.base.clone();
+        url.set_path(SCIM_PATH);
+        url.to_string()
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// `POST /SAAS/auth/oauthtoken` with Basic client auth and `grant_type` in the form body
+    /// (§3.1). The token request changes nothing, so it may be retried.
+    async fn request_token(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<(TokenAnswer, Url), ApiError> {
+        let url = self.url(TOKEN_PATH, &[]);
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{client_id}:{}", secret.expose()));
+        let mut auth = HeaderValue::from_str(&format!("Basic {basic}")).map_err(|_| {
+            ApiError::local(
+                ErrorKind::Auth,
+                Method::POST,
+                &url,
+                "client credentials are not valid header values",
+            )
+        })?;
+        auth.set_sensitive(true);
+        let req = Request::new(Method::POST, url.clone())
+            .header(AUTHORIZATION, auth)
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .body(b"grant_type=client_credentials".to_vec())
+            .idempotent(true);
+        let resp = self.http.send(req).await?;
+        Ok((http::decode(&Method::POST, &resp)?, url))
+    }
+
+    /// The admin bearer header, from the cache or freshly requested.
+    async fn admin_auth(&self) -> Result<HeaderValue, ApiError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref()
+            && Instant::now() < token.valid_until
+        {
+            return Ok(token.header.clone());
+        }
+        let (answer, url) = self
+            .request_token(&self.client_id, &self.client_secret)
+            .await?;
+        let mut header = HeaderValue::from_str(&format!("Bearer {}", answer.access_token))
+            .map_err(|_| {
+                ApiError::local(
+                    ErrorKind::Decode,
+                    Method::POST,
+                    &url,
+                    "unusable access token",
+                )
+            })?;
+        header.set_sensitive(true);
+        // `expires_in` is relative, so our monotonic clock measures it; 0 or -1 (§3.2) means
+        // "do not reuse".
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(0).max(0) as u64);
+        *cached = Some(CachedToken {
+            header: header.clone(),
+            valid_until: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
+        });
+        Ok(header)
+    }
+
+    /// Forgets the cached admin token (after a 401 the next call fetches a new one).
+    pub async fn forget_token(&self) {
+        *self.token.lock().await = None;
+    }
+
+    /// An admin call with a vendor media type, falling back to `application/json` on 406/415.
+    /// A 401 drops the cached token and tries once more with a fresh one: the cache runs on our
+    /// monotonic clock, and the tenant may have revoked the token or judged its expiry sooner.
+    async fn admin(
+        &self,
+        method: Method,
+        url: Url,
+        media_type: &'static str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        match self
+            .admin_once(method.clone(), url.clone(), media_type, body)
+            .await
+        {
+            Err(e) if e.kind() == ErrorKind::Auth => {
+                self.forget_token().await;
+                self.admin_once(method, url, media_type, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn admin_once(
+        &self,
+        method: Method,
+        url: Url,
+        media_type: &'static str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        let auth = self.admin_auth().await?;
+        let build = |mt: &'static str| {
+            let mt = HeaderValue::from_static(mt);
+            let mut req = Request::new(method.clone(), url.clone())
+                .header(AUTHORIZATION, auth.clone())
+                .header(ACCEPT, mt.clone());
+            if let Some(body) = body {
+                req = req
+                    .header(CONTENT_TYPE, mt)
+                    .body(body.to_string().into_bytes());
+            }
+            req
+        };
+        if self.plain_json.load(Ordering::Relaxed) {
+            return self.http.send(build("application/json")).await;
+        }
+        match self.http.send(build(media_type)).await {
+            Err(e) if matches!(e.details().status, Some(406 | 415)) => {
+                tracing::debug!(
+                    media_type,
+                    "tenant refused the vendor media type; using application/json"
+                );
+                self.plain_json.store(true, Ordering::Relaxed);
+                self.http.send(build("application/json")).await
+            }
+            other => other,
+        }
+    }
+
+    // ---- OAuth 2 clients (§4) ----
+
+    /// `GET …/oauth2clients`, both list shapes (§4.3), every page of the paged one.
+    pub async fn list_oauth2_clients(&self) -> Result<Vec<OAuth2Client>, ApiError> {
+        let mut out = Vec::new();
+        let mut start = 1usize;
+        loop {
+            let start_s = start.to_string();
+            let url = self.url(
+                &format!("{API}/oauth2clients"),
+                &[("startIndex", &start_s), ("pageSize", "50")],
+            );
+            let resp = self.admin(Method::GET, url, MT_CLIENT_LIST, None).await?;
+            let page: Value = http::decode(&Method::GET, &resp)?;
+            let items: Vec<OAuth2Client> = page
+                .get("items")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| serde_json::from_value(i.clone()).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let count = items.len();
+            out.extend(items);
+            let total_pages = page.get("totalPages").and_then(Value::as_u64);
+            let page_number = page.get("pageNumber").and_then(Value::as_u64);
+            match (total_pages, page_number) {
+                (Some(total), Some(number)) if number < total && count > 0 => start += count,
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// `GET …/oauth2clients/{clientId}`; `Ok(None)` on 404.
+    pub async fn get_oauth2_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<OAuth2Client>, ApiError> {
+        let url = self.url(
+            &format!("{API}/oauth2clients/{}", super::okta::seg(client_id)),
+            &[],
+        );
+        match self.admin(Method::GET, url, MT_CLIENT, None).await {
+            Ok(resp) => Ok(Some(http::decode(&Method::GET, &resp)?)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST …/oauth2clients` (201). A duplicate client id answers 500 (§1.3): when the client
+    /// then exists, the error is reported as [`ErrorKind::Conflict`].
+    pub async fn create_oauth2_client(
+        &self,
+        spec: &OAuth2ClientSpec,
+    ) -> Result<OAuth2Client, ApiError> {
+        let url = self.url(&format!("{API}/oauth2clients"), &[]);
+        match self
+            .admin(Method::POST, url, MT_CLIENT, Some(&spec.body()))
+            .await
+        {
+            Ok(resp) => http::decode(&Method::POST, &resp),
+            Err(e) if e.details().status == Some(500) => {
+                match self.get_oauth2_client(&spec.client_id).await {
+                    Ok(Some(_)) => Err(e.with_kind(ErrorKind::Conflict)),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT …/oauth2clients/{clientId}` (documented answer 201). The client id cannot change.
+    pub async fn update_oauth2_client(
+        &self,
+        spec: &OAuth2ClientSpec,
+    ) -> Result<OAuth2Client, ApiError> {
+        let url = self.url(
+            &format!("{API}/oauth2clients/{}", super::okta::seg(&spec.client_id)),
+            &[],
+        );
+        let resp = self
+            .admin(Method::PUT, url, MT_CLIENT, Some(&spec.body()))
+            .await?;
+        http::decode(&Method::PUT, &resp)
+    }
+
+    // ---- Directories (§5) ----
+
+    /// `GET …/connectormanagement/directoryconfigs`.
+    pub async fn list_directories(&self) -> Result<Vec<Directory>, ApiError> {
+        let url = self.url(&format!("{API}/connectormanagement/directoryconfigs"), &[]);
+        let resp = self.admin(Method::GET, url, MT_DIR_LIST, None).await?;
+        let page: Value = http::decode(&Method::GET, &resp)?;
+        Ok(page
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| serde_json::from_value(i.clone()).ok())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The directory named `name`, if any.
+    pub async fn directory_by_name(&self, name: &str) -> Result<Option<Directory>, ApiError> {
+        Ok(self
+            .list_directories()
+            .await?
+            .into_iter()
+            .find(|d| d.name == name))
+    }
+
+    /// Creates an `OTHER_DIRECTORY`. The create answer names the id differently from the list
+    /// (§1.5), so the directory is re-listed and matched by name.
+    pub async fn create_other_directory(
+        &self,
+        name: &str,
+        domains: &[String],
+    ) -> Result<Directory, ApiError> {
+        let url = self.url(&format!("{API}/connectormanagement/directoryconfigs"), &[]);
+        let body = json!({"type": "OTHER_DIRECTORY", "name": name, "domains": domains});
+        self.admin(Method::POST, url.clone(), MT_DIR_OTHER, Some(&body))
+            .await?;
+        self.directory_by_name(name).await?.ok_or_else(|| {
+            ApiError::local(
+                ErrorKind::NotFound,
+                Method::POST,
+                &url,
+                "the created directory is not in the list",
+            )
+        })
+    }
+
+    /// `GET …/directoryconfigs/{id}/domains`: the domain names (item `name` or `domainName`).
+    pub async fn directory_domains(&self, directory_id: &str) -> Result<Vec<String>, ApiError> {
+        let url = self.url(
+            &format!(
+                "{API}/connectormanagement/directoryconfigs/{}/domains",
+                super::okta::seg(directory_id)
+            ),
+            &[],
+        );
+        let resp = self.admin(Method::GET, url, MT_DOMAIN_LIST, None).await?;
+        let page: Value = http::decode(&Method::GET, &resp)?;
+        Ok(page
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| {
+                        i.get("name")
+                            .or_else(|| i.get("domainName"))
+                            .and_then(Value::as_str)
+                    })
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    // ---- The SCIM client's bearer token (§3) ----
+
+    /// Mints an access token for the SCIM client `client_id`. This is a separate, deliberate
+    /// call: `plan` never makes it.
+    pub async fn mint_token(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<MintedToken, ApiError> {
+        let (answer, _) = self.request_token(client_id, secret).await?;
+        let (issued_at, expires_at) = jwt_times(&answer.access_token);
+        Ok(MintedToken {
+            expires_in: Duration::from_secs(answer.expires_in.unwrap_or(0).max(0) as u64),
+            token: Secret::new(answer.access_token),
+            issued_at,
+            expires_at,
+        })
+    }
+
+    /// Okta's "Test API Credentials": a SCIM `/Users` list with `bearer`, which must answer a
+    /// proper ListResponse with a `Resources` array (reference/okta-api.md §12).
+    pub async fn test_api_credentials(&self, bearer: &Secret) -> Result<(), ApiError> {
+        let url = self.url(
+            &format!("{SCIM_PATH}/Users"),
+            &[("startIndex", "1"), ("count", "2")],
+        );
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).map_err(|_| {
+                ApiError::local(
+                    ErrorKind::Auth,
+                    Method::GET,
+                    &url,
+                    "the token is not a valid header value",
+                )
+            })?;
+        auth.set_sensitive(true);
+        let req = Request::new(Method::GET, url.clone())
+            .header(AUTHORIZATION, auth)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        let resp = self.http.send(req).await?;
+        let body: Value = http::decode(&Method::GET, &resp)?;
+        if body.get("Resources").is_some_and(Value::is_array) {
+            Ok(())
+        } else {
+            Err(ApiError::local(
+                ErrorKind::Decode,
+                Method::GET,
+                &url,
+                "No results for users returned",
+            ))
+        }
+    }
+
+    // ---- SCIM 1.1 reads (§6) ----
+
+    async fn scim_list<T: serde::de::DeserializeOwned>(
+        &self,
+        resource: &str,
+        filter: Option<&str>,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut out = Vec::new();
+        // 1-based paging until totalResults (§6.4: the 0/1 conflict is resolved towards what
+        // Okta itself sends).
+        let mut start = 1usize;
+        loop {
+            let (s, c) = (start.to_string(), SCIM_PAGE.to_string());
+            let mut query = vec![("startIndex", s.as_str()), ("count", c.as_str())];
+            if let Some(f) = filter {
+                query.push(("filter", f));
+            }
+            let url = self.url(&format!("{SCIM_PATH}/{resource}"), &query);
+            let auth = self.admin_auth().await?;
+            let req = Request::new(Method::GET, url)
+                .header(AUTHORIZATION, auth)
+                .header(ACCEPT, HeaderValue::from_static("application/json"));
+            let resp = self.http.send(req).await?;
+            let page: ListResponse<T> = http::decode(&Method::GET, &resp)?;
+            let got = page.resources.len();
+            out.extend(page.resources);
+            let total = page.total_results.unwrap_or(out.len());
+            if got == 0 || out.len() >= total {
+                return Ok(out);
+            }
+            start += got;
+        }
+    }
+
+    /// SCIM users with `userName eq "<name>"`.
+    pub async fn scim_users_by_username(&self, user_name: &str) -> Result<Vec<ScimUser>, ApiError> {
+        let filter = format!("userName eq \"{}\"", user_name.replace('"', "\\\""));
+        self.scim_list("Users", Some(&filter)).await
+    }
+
+    /// SCIM users, optionally filtered (`eq, co, sw, gt, ge, lt, le`, §6.4), every page.
+    pub async fn scim_users(&self, filter: Option<&str>) -> Result<Vec<ScimUser>, ApiError> {
+        self.scim_list("Users", filter).await
+    }
+
+    /// SCIM groups, optionally filtered (e.g. `displayName eq "Admins"`), every page.
+    pub async fn scim_groups(&self, filter: Option<&str>) -> Result<Vec<ScimGroup>, ApiError> {
+        self.scim_list("Groups", filter).await
+    }
+}
+
+/// `iat` and `exp` of a JWT's payload, without verifying it (we only read our own fresh token's
+/// lifetime as the server states it).
+pub fn jwt_times(token: &str) -> (Option<i64>, Option<i64>) {
+    let Some(payload) = token.split('.').nth(1) else {
+        return (None, None);
+    };
+    let Ok(bytes) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    else {
+        return (None, None);
+    };
+    let Ok(claims) = serde_json::from_slice::<Value>(&bytes) else {
+        return (None, None);
+    };
+    (
+        claims.get("iat").and_then(Value::as_i64),
+        claims.get("exp").and_then(Value::as_i64),
+    )
+}
