@@ -3,9 +3,11 @@
 //! Commands are thin: each resolves its settings and calls the library. All text leaves through
 //! [`printer::Printer`]; exit codes are defined once, in [`Exit`].
 
+mod plan;
 mod printer;
 mod sandbox;
 mod schema;
+mod session;
 mod validate;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ struct Cli {
 enum Command {
     /// Parse and lint a config file; no network.
     Validate(validate::Args),
+    /// Read both services and print what apply would change; sends reads only.
+    Plan(plan::Args),
     /// Print the config's JSON Schema.
     Schema(schema::Args),
     /// Run both emulators on 127.0.0.1 until interrupted; print URLs and `export` lines.
@@ -81,11 +85,16 @@ pub fn main() -> ExitCode {
     let printer = Printer::from_env();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
+        Command::Plan(args) => plan::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
     };
     match result {
         Ok(exit) => exit.into(),
+        Err(err) if err.is::<session::Reported>() => {
+            printer.err(&format!("error: {err}"));
+            Exit::Error.into()
+        }
         Err(err) => {
             printer.error(&err);
             Exit::Error.into()

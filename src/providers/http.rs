@@ -418,6 +418,8 @@ pub struct HttpClient {
     settings: HttpSettings,
     pacer: Pacer,
     jitter_seed: AtomicU64,
+    /// The last `Date` header seen (epoch seconds) and when (monotonic): the server's clock.
+    server_date: Mutex<Option<(u64, Instant)>>,
 }
 
 impl HttpClient {
@@ -448,11 +450,31 @@ impl HttpClient {
             settings,
             pacer: Pacer::default(),
             jitter_seed: AtomicU64::new(0),
+            server_date: Mutex::new(None),
         })
     }
 
     pub fn settings(&self) -> &HttpSettings {
         &self.settings
+    }
+
+    /// The server's time now (epoch seconds): its last `Date` header plus the monotonic time
+    /// since. `None` before any answer carried a `Date`. Token expiry is judged on this clock.
+    pub fn server_now(&self) -> Option<i64> {
+        let seen = *self.server_date.lock().unwrap_or_else(|e| e.into_inner());
+        seen.map(|(date, at)| (date + at.elapsed().as_secs()) as i64)
+    }
+
+    fn observe_date(&self, headers: &HeaderMap) {
+        let date = headers
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+        if let Some(date) = date {
+            *self.server_date.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((date.as_secs(), Instant::now()));
+        }
     }
 
     /// Sends `request`, pacing, retrying and classifying as described in the module docs.
@@ -489,6 +511,7 @@ impl HttpClient {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
+                    self.observe_date(&headers);
                     if let (Some(bucket), Some(rl)) =
                         (&request.bucket, RateLimit::from_headers(&headers))
                     {

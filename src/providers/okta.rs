@@ -373,6 +373,11 @@ impl OktaClient {
         })
     }
 
+    /// The server's time now, from its `Date` headers (see [`HttpClient::server_now`]).
+    pub fn server_now(&self) -> Option<i64> {
+        self.http.server_now()
+    }
+
     pub fn base_url(&self) -> &Url {
         &self.base
     }
@@ -777,6 +782,27 @@ impl OktaClient {
     /// `GET /api/v1/users?filter=…`, every page.
     pub async fn list_users(&self, filter: &str) -> Result<Vec<User>, ApiError> {
         self.list("/api/v1/users", &[("filter", filter)]).await
+    }
+
+    /// `GET /api/v1/users?limit=200`, every page: the whole org except deprovisioned users
+    /// (§10). Cheaper than one lookup per login once a config names more users than a page holds.
+    pub async fn all_users(&self) -> Result<Vec<User>, ApiError> {
+        self.list("/api/v1/users", &[("limit", "200")]).await
+    }
+
+    /// `GET /api/v1/groups?limit=10000`, every page (§3: `/groups` allows 10,000 a page).
+    pub async fn all_groups(&self) -> Result<Vec<Group>, ApiError> {
+        self.list("/api/v1/groups", &[("limit", "10000")]).await
+    }
+
+    /// `GET /api/v1/groups/{id}`; `Ok(None)` on 404.
+    pub async fn get_group(&self, id: &GroupId) -> Result<Option<Group>, ApiError> {
+        let path = format!("/api/v1/groups/{}", seg(id.as_str()));
+        match self.call(Method::GET, &path, &[], None).await {
+            Ok(group) => Ok(Some(group)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Groups whose `profile.name` equals `name` exactly, via `q` (prefix) and a client-side

@@ -250,6 +250,11 @@ impl Ws1Client {
         })
     }
 
+    /// The server's time now, from its `Date` headers (see [`HttpClient::server_now`]).
+    pub fn server_now(&self) -> Option<i64> {
+        self.http.server_now()
+    }
+
     pub fn base_url(&self) -> &Url {
         &self.base
     }

@@ -7,6 +7,7 @@
 //! because token expiry is judged on the server's clock.
 
 pub mod note;
+pub mod read;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -5,6 +5,7 @@ mod config;
 mod hygiene;
 mod planner;
 mod providers;
+mod reconcile;
 mod sandbox_okta;
 mod sandbox_ws1;
 mod support;

@@ -1,0 +1,57 @@
+//! `scimbridge plan`: read both services, print the plan; reads only.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::session::Session;
+use super::{Exit, Printer};
+use crate::plan::render::{self, Format};
+
+/// Arguments of `scimbridge plan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The config file.
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+
+    /// Output format: `text` for people, `json` for tools, `markdown` for pull-request comments.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
+
+    /// Exit 2 when the plan has changes (manual steps included), 0 when it has none.
+    #[arg(long)]
+    detailed_exitcode: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl From<PlanFormat> for Format {
+    fn from(format: PlanFormat) -> Self {
+        match format {
+            PlanFormat::Text => Format::Text,
+            PlanFormat::Json => Format::Json,
+            PlanFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let session = Session::open(&args.config, printer)?;
+        let live = session.read().await?;
+        let plan = session.plan(&live, printer)?;
+        printer.out(&render::render(&plan, args.format.into(), printer.color()));
+        Ok(if args.detailed_exitcode && !plan.is_empty() {
+            Exit::Changes
+        } else {
+            Exit::Ok
+        })
+    })
+}

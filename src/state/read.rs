@@ -1,0 +1,496 @@
+//! The reader: fills a [`Live`] value from both services, sending read requests only.
+//!
+//! What must hold: nothing here writes, mints a token for the SCIM client or changes a cached
+//! object (the sandbox's request log proves it in the end-to-end tests); independent reads run
+//! concurrently; every object read gets a fingerprint so a stale saved plan can be refused; the
+//! time recorded is the servers' (`Date` headers), never this machine's. Which app is ours is
+//! decided here, once: the app whose managed block carries the config's key, else one with the
+//! config's label and no managed block (adoption), else none (the plan creates it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::config::Resolved;
+use crate::config::model::Desired;
+use crate::providers::okta::{self, Capability, OktaClient};
+use crate::providers::ws1::Ws1Client;
+use crate::providers::{ApiError, HttpSettings};
+use anyhow::Context;
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+/// Up to this many logins are looked up one by one; beyond, listing every user takes fewer
+/// requests (200 a page, reference/okta-api.md §3).
+const LOOKUP_LIMIT: usize = 50;
+/// How many single-object reads run at once.
+const READ_CONCURRENCY: usize = 8;
+
+/// The two provider clients, authenticated as scimbridge itself.
+#[derive(Clone)]
+pub struct Services {
+    pub okta: OktaClient,
+    pub ws1: Ws1Client,
+}
+
+impl Services {
+    /// Clients for the services the resolved config names.
+    pub fn connect(resolved: &Resolved, settings: HttpSettings) -> anyhow::Result<Self> {
+        let okta = OktaClient::new(
+            &resolved.okta_org_url,
+            &resolved.okta_api_token,
+            settings.clone(),
+        )
+        .context("okta.org_url")?;
+        let ws1 = Ws1Client::new(
+            &resolved.ws1_tenant_url,
+            &resolved.ws1_client_id,
+            resolved.ws1_client_secret.clone(),
+            settings,
+        )
+        .context("ws1.tenant_url")?;
+        Ok(Self { okta, ws1 })
+    }
+}
+
+/// Reads everything the config names from both services.
+pub async fn read(desired: &Desired, services: &Services) -> anyhow::Result<Live> {
+    let (ws1, okta) = tokio::try_join!(
+        read_ws1(desired, &services.ws1),
+        read_okta(desired, &services.okta)
+    )?;
+    let observed_at = [services.okta.server_now(), services.ws1.server_now()]
+        .into_iter()
+        .flatten()
+        .max()
+        .map(Timestamp);
+    let mut live = Live {
+        observed_at,
+        ws1,
+        okta,
+        fingerprints: BTreeMap::new(),
+    };
+    live.fingerprints = fingerprints(&live);
+    Ok(live)
+}
+
+async fn read_ws1(desired: &Desired, ws1: &Ws1Client) -> anyhow::Result<Ws1Live> {
+    let want = &desired.ws1;
+    let (client, directory) = tokio::try_join!(
+        async {
+            ws1.get_oauth2_client(want.scim_client.client_id.as_str())
+                .await
+                .context("cannot read the WS1 SCIM OAuth client")
+        },
+        async {
+            ws1.directory_by_name(want.directory.name.as_str())
+                .await
+                .context("cannot read the WS1 directories")
+        }
+    )?;
+    let scim_client = client.map(|c| OAuthClientLive {
+        client_id: c.client_id,
+        scope: c.scope.unwrap_or_default(),
+        grant_types: c.auth_grant_types.unwrap_or_default(),
+        access_token_ttl: c.access_token_ttl.unwrap_or(0),
+    });
+    let directory = match directory {
+        None => None,
+        Some(d) => {
+            // The list may omit domains (reference/ws1-api.md §5): read them on their own.
+            let domains = match d.domains {
+                Some(domains) if !domains.is_empty() => domains,
+                _ => ws1
+                    .directory_domains(&d.directory_id)
+                    .await
+                    .context("cannot read the WS1 directory's domains")?,
+            };
+            Some(DirectoryLive {
+                id: DirectoryId(d.directory_id),
+                name: d.name,
+                kind: d.type_,
+                domains,
+            })
+        }
+    };
+    Ok(Ws1Live {
+        scim_client,
+        directory,
+    })
+}
+
+async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaLive> {
+    let app_want = &desired.okta.app;
+    let logins: Vec<&str> = app_want
+        .users
+        .members
+        .iter()
+        .map(|m| m.value.as_str())
+        .collect();
+    let group_names: BTreeSet<&str> = app_want
+        .groups
+        .members
+        .iter()
+        .chain(&app_want.group_push)
+        .map(|m| m.value.as_str())
+        .collect();
+    let (found, users, groups) = tokio::try_join!(
+        find_app(desired, okta),
+        read_users(okta, &logins),
+        read_groups(okta, &group_names)
+    )?;
+    let (users, user_logins) = users;
+    let (groups, group_names_by_id) = groups;
+    let app = match found {
+        None => None,
+        Some(app) => Some(read_app(okta, app, user_logins, group_names_by_id).await?),
+    };
+    Ok(OktaLive { app, users, groups })
+}
+
+/// Finds our app among the apps of the config's catalog name.
+async fn find_app(desired: &Desired, okta: &OktaClient) -> anyhow::Result<Option<okta::App>> {
+    let want = &desired.okta.app;
+    let filter = format!("name eq \"{}\"", want.catalog_name);
+    let apps = okta
+        .list_apps(None, Some(&filter))
+        .await
+        .context("cannot list the Okta apps")?;
+    let key = want.key.to_string();
+    let block = |app: &okta::App| {
+        app.admin_note
+            .as_deref()
+            .and_then(|n| note::split(n).1)
+            .map(|b| b.key)
+    };
+    let ours: Vec<okta::App> = apps
+        .iter()
+        .filter(|a| block(a).as_deref() == Some(key.as_str()))
+        .cloned()
+        .collect();
+    match ours.len() {
+        0 => {}
+        1 => return Ok(ours.into_iter().next()),
+        n => anyhow::bail!(
+            "{n} Okta apps carry the managed key `{key}` ({}): keep one and delete the others' managed block",
+            ours.iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+    // Adoption: an app set up by hand has our label and no managed block yet.
+    Ok(apps
+        .into_iter()
+        .find(|a| a.label == want.label && block(a).is_none()))
+}
+
+/// Runs `read` for every item, [`READ_CONCURRENCY`] at a time, and gathers what was found.
+async fn each<I, C, F, Fut>(items: I, read: F) -> anyhow::Result<Vec<C::Item>>
+where
+    I: IntoIterator,
+    C: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<C>>,
+{
+    let found: Vec<C> = stream::iter(items.into_iter().map(read))
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+type ByName<I> = (BTreeMap<String, I>, BTreeMap<String, String>);
+
+/// The config's logins → user ids, and every user id seen → login.
+async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<ByName<OktaUserId>> {
+    let users: Vec<okta::User> = if logins.len() > LOOKUP_LIMIT {
+        okta.all_users()
+            .await
+            .context("cannot list the Okta users")?
+    } else {
+        each(logins, |login| async move {
+            okta.user_by_login(login)
+                .await
+                .with_context(|| format!("cannot look up the Okta user `{login}`"))
+        })
+        .await?
+    };
+    let by_id: BTreeMap<String, String> = users
+        .iter()
+        .map(|u| (u.id.0.clone(), u.profile.login.clone()))
+        .collect();
+    let wanted: BTreeSet<String> = logins.iter().map(|l| l.to_lowercase()).collect();
+    // Okta logins compare case-insensitively; the config's spelling is the key.
+    let by_login_lower: BTreeMap<String, String> = users
+        .into_iter()
+        .filter(|u| wanted.contains(&u.profile.login.to_lowercase()))
+        .map(|u| (u.profile.login.to_lowercase(), u.id.0))
+        .collect();
+    let ids = logins
+        .iter()
+        .filter_map(|l| {
+            by_login_lower
+                .get(&l.to_lowercase())
+                .map(|id| ((*l).to_owned(), OktaUserId(id.clone())))
+        })
+        .collect();
+    Ok((ids, by_id))
+}
+
+/// The config's group names → ids, and every group id seen → name.
+async fn read_groups(
+    okta: &OktaClient,
+    names: &BTreeSet<&str>,
+) -> anyhow::Result<ByName<OktaGroupId>> {
+    let groups: Vec<okta::Group> = if names.len() > 3 {
+        okta.all_groups()
+            .await
+            .context("cannot list the Okta groups")?
+    } else {
+        each(names, |name| async move {
+            okta.groups_by_name(name)
+                .await
+                .with_context(|| format!("cannot look up the Okta group `{name}`"))
+        })
+        .await?
+    };
+    let by_id = groups
+        .iter()
+        .map(|g| (g.id.0.clone(), g.profile.name.clone()))
+        .collect();
+    let ids = groups
+        .into_iter()
+        .filter(|g| names.contains(g.profile.name.as_str()))
+        .map(|g| (g.profile.name, OktaGroupId(g.id.0)))
+        .collect();
+    Ok((ids, by_id))
+}
+
+async fn read_app(
+    okta: &OktaClient,
+    app: okta::App,
+    mut user_logins: BTreeMap<String, String>,
+    mut group_names: BTreeMap<String, String>,
+) -> anyhow::Result<AppLive> {
+    let id = &app.id;
+    let ctx = |what: &str| format!("cannot read the Okta app's {what}");
+    let (connection, features, schema, mapping, users, groups, pushes) = tokio::try_join!(
+        async {
+            okta.connection(id)
+                .await
+                .with_context(|| ctx("provisioning connection"))
+        },
+        async { okta.features(id).await.with_context(|| ctx("features")) },
+        async {
+            okta.app_user_schema(id)
+                .await
+                .with_context(|| ctx("user schema"))
+        },
+        async {
+            user_mapping(okta, id)
+                .await
+                .with_context(|| ctx("profile mapping"))
+        },
+        async { okta.app_users(id).await.with_context(|| ctx("users")) },
+        async { okta.app_groups(id).await.with_context(|| ctx("groups")) },
+        async {
+            okta.group_push_mappings(id)
+                .await
+                .with_context(|| ctx("group push mappings"))
+        },
+    )?;
+    // Users and groups assigned outside the config are named by a lookup of their own.
+    let unknown_users: Vec<okta::UserId> = users
+        .iter()
+        .filter(|u| !user_logins.contains_key(u.id.as_str()))
+        .map(|u| u.id.clone())
+        .collect();
+    let found: Vec<okta::User> = each(&unknown_users, |uid| async move {
+        okta.user_by_login(uid.as_str())
+            .await
+            .with_context(|| format!("cannot read the Okta user {uid}"))
+    })
+    .await?;
+    user_logins.extend(found.into_iter().map(|u| (u.id.0, u.profile.login)));
+    let unknown_groups: Vec<okta::GroupId> = groups
+        .iter()
+        .map(|g| g.id.clone())
+        .chain(pushes.iter().map(|p| p.source_group_id.clone()))
+        .filter(|g| !group_names.contains_key(g.as_str()))
+        .collect();
+    let found: Vec<okta::Group> = each(&unknown_groups, |gid| async move {
+        okta.get_group(gid)
+            .await
+            .with_context(|| format!("cannot read the Okta group {gid}"))
+    })
+    .await?;
+    group_names.extend(found.into_iter().map(|g| (g.id.0, g.profile.name)));
+
+    let (admin_note, managed) = match app.admin_note.as_deref() {
+        Some(text) => {
+            let (user, block) = note::split(text);
+            ((!user.is_empty()).then_some(user), block)
+        }
+        None => (None, None),
+    };
+    let capabilities = Capabilities {
+        connection_api: matches!(connection, Capability::Supported(_)),
+        features_api: matches!(features, Capability::Supported(_)),
+    };
+    let connection = match connection {
+        Capability::Supported(c) => Some(ConnectionLive {
+            status: c.status,
+            base_url: c.base_url,
+        }),
+        Capability::Unsupported => None,
+    };
+    let attributes = schema
+        .custom
+        .iter()
+        .map(|(name, a)| {
+            let required = a.required.unwrap_or(false) || schema.custom_required.contains(name);
+            let live = AttributeLive {
+                title: a.title.clone().unwrap_or_default(),
+                kind: a.type_.clone().unwrap_or_default(),
+                external_name: a.external_name.clone(),
+                external_namespace: a.external_namespace.clone(),
+                required,
+                scope: a.scope.clone().unwrap_or_else(|| "NONE".into()),
+            };
+            (name.clone(), live)
+        })
+        .collect();
+    let login_of = |id: &str| {
+        user_logins
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let name_of = |id: &str| {
+        group_names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    };
+    Ok(AppLive {
+        id: OktaAppId(app.id.0.clone()),
+        name: app.name,
+        label: app.label,
+        status: app.status,
+        hide_web: app.hide_web,
+        hide_mobile: app.hide_ios,
+        username_kind: app.user_name_template_type.unwrap_or_default(),
+        username_template: app.user_name_template.unwrap_or_default(),
+        settings_base_url: app
+            .app_settings
+            .get("baseUrl")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        admin_note,
+        managed,
+        features: app.features,
+        capabilities,
+        connection,
+        attributes,
+        mapping,
+        users: users
+            .into_iter()
+            .map(|u| AppUserLive {
+                login: login_of(u.id.as_str()),
+                id: OktaUserId(u.id.0),
+                scope: u.scope,
+                status: Some(u.status),
+                sync_state: u.sync_state,
+            })
+            .collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| AppGroupLive {
+                name: name_of(g.id.as_str()),
+                id: OktaGroupId(g.id.0),
+            })
+            .collect(),
+        group_push: pushes
+            .into_iter()
+            .map(|p| PushLive {
+                id: PushMappingId(p.id.0),
+                source_group_id: OktaGroupId(p.source_group_id.0),
+                status: p.status,
+            })
+            .collect(),
+    })
+}
+
+async fn user_mapping(okta: &OktaClient, app: &okta::AppId) -> Result<MappingLive, ApiError> {
+    let mapping = okta.user_to_app_mapping(app).await?;
+    Ok(MappingLive {
+        id: Some(MappingId(mapping.id.0)),
+        properties: mapping
+            .properties
+            .into_iter()
+            .map(|(target, p)| {
+                let live = MappingPropertyLive {
+                    expression: p.expression.unwrap_or_default(),
+                    push_status: p.push_status.unwrap_or_else(|| "PUSH".into()),
+                };
+                (target, live)
+            })
+            .collect(),
+    })
+}
+
+/// A short digest of every object read, by address.
+fn fingerprints(live: &Live) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut add = |address: &str, value: &dyn erased::Digestible| {
+        out.insert(address.to_owned(), value.digest());
+    };
+    add("ws1.scim_client", &live.ws1.scim_client);
+    add("ws1.directory", &live.ws1.directory);
+    add("okta.users", &live.okta.users);
+    add("okta.groups", &live.okta.groups);
+    if let Some(app) = &live.okta.app {
+        add(
+            "okta.app",
+            &(
+                &app.label,
+                &app.status,
+                &app.hide_web,
+                &app.hide_mobile,
+                &app.username_template,
+                &app.settings_base_url,
+                &app.admin_note,
+                &app.managed,
+                &app.features,
+            ),
+        );
+        add("okta.app.connection", &app.connection);
+        add("okta.app.attributes", &app.attributes);
+        add("okta.app.mapping", &app.mapping);
+        add("okta.app.users", &app.users);
+        add("okta.app.groups", &app.groups);
+        add("okta.app.group_push", &app.group_push);
+    } else {
+        add("okta.app", &Option::<()>::None);
+    }
+    out
+}
+
+mod erased {
+    use serde::Serialize;
+
+    /// Anything serializable, digested as SHA-256 of its JSON (first 16 hex digits).
+    pub trait Digestible {
+        fn digest(&self) -> String;
+    }
+
+    impl<T: Serialize> Digestible for T {
+        fn digest(&self) -> String {
+            let json = serde_json::to_vec(self).unwrap_or_default();
+            let hash = ring::digest::digest(&ring::digest::SHA256, &json);
+            hash.as_ref()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }
+    }
+}
