@@ -66,8 +66,16 @@ pub fn check(plan: &Plan) -> Vec<Violation> {
                 ),
             }
         }
-        let manual_op = matches!(action.op, Op::Manual | Op::RecordPendingHandover { .. });
-        if (action.kind == Kind::Manual) != manual_op {
+        // Toggles may be tried through the API inside a manual step; the other manual
+        // operations exist only in manual steps.
+        let manual_only = matches!(
+            action.op,
+            Op::Manual | Op::RecordPendingHandover { .. } | Op::ConnectOrHandOver { .. }
+        );
+        let tried = matches!(action.op, Op::SetToAppToggles { .. });
+        if (action.kind == Kind::Manual && !manual_only && !tried)
+            || (action.kind != Kind::Manual && manual_only)
+        {
             fail("manual kind and manual operation disagree".into());
         }
         if action.kind == Kind::Manual && action.manual.as_ref().is_none_or(|m| m.steps.is_empty())
@@ -90,6 +98,7 @@ fn app_ref(op: &Op) -> Option<&AppRef> {
         Op::UpdateApp { app, .. }
         | Op::SetConnection { app, .. }
         | Op::RecordPendingHandover { app }
+        | Op::ConnectOrHandOver { app, .. }
         | Op::PutAttribute { app, .. }
         | Op::SetMapping { app, .. }
         | Op::RemoveMapping { app, .. }

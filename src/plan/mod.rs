@@ -267,6 +267,9 @@ pub enum HandoverVia {
     Api,
     /// A file the user names, then the console.
     Manual,
+    /// Decided once the app exists (this plan creates it): the connection API if Okta accepts
+    /// it for the app, else the file and the console.
+    Probe,
 }
 
 /// The operation the applier performs, with everything it needs except secrets (which it reads
@@ -325,10 +328,16 @@ pub enum Op {
         app: AppRef,
         base_url: String,
     },
-    /// Records the token minted by this plan (handover pending) in the managed block; a person
-    /// does the console step.
+    /// Writes the token minted by this plan to the `--token-out` file and records it (handover
+    /// pending) in the managed block; a person does the console step.
     RecordPendingHandover {
         app: AppRef,
+    },
+    /// For an app this plan creates: `SetConnection` if the connection API accepts the app,
+    /// else `RecordPendingHandover`.
+    ConnectOrHandOver {
+        app: AppRef,
+        base_url: String,
     },
     PutAttribute {
         app: AppRef,
@@ -352,6 +361,8 @@ pub enum Op {
         mapping: Option<MappingId>,
         target: String,
     },
+    /// Sets the To App toggles through the features API. In a `Manual` action it is tried
+    /// first, and the step stays a person's when the API refuses it for this app.
     SetToAppToggles {
         app: AppRef,
         create_users: bool,

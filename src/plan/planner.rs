@@ -226,10 +226,10 @@ impl Planner<'_> {
     fn token(&mut self) -> Mint {
         let want = &self.desired.ws1.scim_client;
         let client_id = want.client_id.to_string();
-        let handover = if self.app.is_some_and(|a| a.capabilities.connection_api) {
-            HandoverVia::Api
-        } else {
-            HandoverVia::Manual
+        let handover = match self.app {
+            None => HandoverVia::Probe,
+            Some(app) if app.capabilities.connection_api => HandoverVia::Api,
+            Some(_) => HandoverVia::Manual,
         };
         let client_new = self.live.ws1.scim_client.is_none();
         let (mint, reason) = match self.token_record() {
@@ -292,6 +292,7 @@ impl Planner<'_> {
         a.notes.push(match handover {
             HandoverVia::Api => "handed to Okta through the connection API, in memory, after a test like Okta's \"Test API Credentials\"".to_owned(),
             HandoverVia::Manual => "written only to the file named by `apply --token-out FILE` (created new, mode 0600), for the console step below".to_owned(),
+            HandoverVia::Probe => "handed to Okta through the connection API if Okta accepts it for the new app, else written only to the file named by `apply --token-out FILE` (created new, mode 0600) for the console step below".to_owned(),
         });
         self.push(a);
         mint
@@ -591,12 +592,16 @@ impl Planner<'_> {
         if minting == Mint::No && !pending {
             return;
         }
-        let op = if minting == Mint::No {
-            Op::Manual
-        } else {
-            Op::RecordPendingHandover {
+        let probe = self.app.is_none();
+        let op = match minting {
+            Mint::No => Op::Manual,
+            _ if probe => Op::ConnectOrHandOver {
                 app: self.app_ref(),
-            }
+                base_url: base_url.clone(),
+            },
+            _ => Op::RecordPendingHandover {
+                app: self.app_ref(),
+            },
         };
         let mut a = action(
             Resource::Connection(key),
@@ -606,13 +611,15 @@ impl Planner<'_> {
         );
         if minting != Mint::No {
             a.notes.push(
-                "scimbridge records the new token in the app's managed block as handover pending"
+                "scimbridge records the new token in the app's managed block (handover pending until the console step is seen done)"
                     .into(),
             );
         }
         a.reason = Some(if pending {
             "the token is waiting in your --token-out file; the console step is not seen done yet"
                 .into()
+        } else if probe {
+            "whether Okta's API accepts the provisioning connection is known once the app exists: scimbridge tries the API first, else this is yours to do".into()
         } else {
             "Okta's API refuses the provisioning connection for this app (reference: connections API supports only a few apps)".into()
         });
@@ -832,29 +839,39 @@ impl Planner<'_> {
             return;
         }
         let key = self.app_key();
+        let op = Op::SetToAppToggles {
+            app: self.app_ref(),
+            create_users: want.create_users,
+            update_users: want.update_users,
+            deactivate_users: want.deactivate_users,
+        };
         if self.app.is_some_and(|a| a.capabilities.features_api) {
-            let mut a = action(
-                Resource::ToAppToggles(key),
-                Kind::Update,
-                &want.at,
-                Op::SetToAppToggles {
-                    app: self.app_ref(),
-                    create_users: want.create_users,
-                    update_users: want.update_users,
-                    deactivate_users: want.deactivate_users,
-                },
-            );
+            let mut a = action(Resource::ToAppToggles(key), Kind::Update, &want.at, op);
             a.changes = changes;
             self.push(a);
             return;
         }
+        // Okta answers the features API only once provisioning is on: for a new app, or one
+        // whose connection this plan sets through the API, the toggles are tried through it.
+        let connecting = self.actions.iter().any(|a| {
+            matches!(
+                a.op,
+                Op::SetConnection { .. } | Op::ConnectOrHandOver { .. }
+            )
+        });
+        let attempt = self.app.is_none()
+            || (connecting && self.app.is_some_and(|a| a.capabilities.connection_api));
         let mut a = action(
             Resource::ToAppToggles(key),
             Kind::Manual,
             &want.at,
-            Op::Manual,
+            if attempt { op } else { Op::Manual },
         );
-        a.reason = Some("Okta's API refuses the To App toggles for this app".into());
+        a.reason = Some(if attempt {
+            "Okta's features API answers only once provisioning is on: scimbridge tries it after the connection, else this is yours to do".into()
+        } else {
+            "Okta's API refuses the To App toggles for this app".into()
+        });
         a.changes = changes;
         a.manual = Some(ManualStep {
             title: "Set the To App provisioning toggles in the Okta Admin Console".into(),
