@@ -55,6 +55,28 @@ pub enum Problem {
     Inactive,
 }
 
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Missing { cause } => write!(f, "not in WS1: {cause}"),
+            Problem::SystemDirectory { domain } => write!(
+                f,
+                "a local user of WS1's System Directory (domain {domain:?}): it arrived without the workspace extension, so the attributes or mappings were missing when Okta created it"
+            ),
+            Problem::Attribute {
+                name,
+                expected,
+                found,
+            } => match found {
+                Some(found) => write!(f, "{name} is {found:?}, expected {expected:?}"),
+                None => write!(f, "{name} is missing, expected {expected:?}"),
+            },
+            Problem::StillActive => f.write_str("unassigned in Okta but still active in WS1"),
+            Problem::Inactive => f.write_str("assigned in Okta but inactive in WS1"),
+        }
+    }
+}
+
 /// The outcome for one user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserReport {
@@ -98,6 +120,7 @@ fn missing_cause(want: &Expected) -> String {
         (None, Some("SYNCING")) | (None, Some("OUT_OF_SYNC")) => {
             "Okta has not pushed the user yet".into()
         }
+        (None, Some("ERROR")) => "Okta's push failed (syncState ERROR): the error text is under the app's Provisioning > Tasks in the Admin Console".into(),
         (None, Some("DISABLED")) => {
             "provisioning is off for this app user (the connection or Create Users is not enabled)"
                 .into()

@@ -5,7 +5,7 @@
 //! it only decides *when*: an action starts once every action it depends on has succeeded, at
 //! most `concurrency` at a time. A failure stops exactly its dependants (transitively); the rest
 //! of the plan goes on, so a re-run has less to do and converges. Manual actions are not run by
-//! anyone here: they are reported as pending.
+//! anyone here: they are reported as pending, and what builds on them waits for the next run.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +30,11 @@ pub enum Outcome {
     },
     /// A person has to act; the step is in the plan.
     ManualPending,
+    /// Not run because it builds on manual step `on`, which is not done yet; the next apply
+    /// runs it once Okta shows the step done.
+    Waiting {
+        on: usize,
+    },
 }
 
 /// One action's outcome, by plan index.
@@ -60,6 +65,13 @@ impl Report {
             .count()
     }
 
+    pub fn waiting(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Waiting { .. }))
+            .count()
+    }
+
     pub fn done(&self) -> usize {
         self.outcomes
             .iter()
@@ -68,10 +80,19 @@ impl Report {
     }
 }
 
+/// How an action that did not fail ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ran {
+    Done,
+    /// The API refused what a manual step tries first: a person has to act.
+    ManualPending,
+}
+
 /// Performs one action. Implemented by the applier that talks to the services.
 pub trait Runner: Send + Sync + 'static {
     /// Runs `action` (plan index `index`); an `Err` is shown to the user as is.
-    fn run(&self, index: usize, action: Action) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn run(&self, index: usize, action: Action)
+    -> impl Future<Output = anyhow::Result<Ran>> + Send;
 }
 
 /// Where an action is in its run.
@@ -86,7 +107,7 @@ enum State {
 pub async fn execute<R: Runner>(plan: &Plan, runner: Arc<R>, concurrency: usize) -> Report {
     let n = plan.actions.len();
     let mut states = vec![State::Waiting; n];
-    let mut running: JoinSet<(usize, anyhow::Result<()>)> = JoinSet::new();
+    let mut running: JoinSet<(usize, anyhow::Result<Ran>)> = JoinSet::new();
     loop {
         for i in 0..n {
             if running.len() >= concurrency.max(1) {
@@ -100,9 +121,23 @@ pub async fn execute<R: Runner>(plan: &Plan, runner: Arc<R>, concurrency: usize)
             for &dep in &action.depends_on {
                 match &states[dep] {
                     State::Waiting | State::Running => ready = false,
-                    // A pending manual step blocks nothing: what follows it waits on Okta
-                    // (the data-flow check tells whether it happened), not on this run.
-                    State::Finished(Outcome::Done | Outcome::ManualPending) => {}
+                    State::Finished(Outcome::Done) => {}
+                    // What builds on a pending manual step waits for it: users assigned before
+                    // provisioning is on would never be pushed. Another manual step is still
+                    // the person's to do.
+                    State::Finished(Outcome::ManualPending | Outcome::Waiting { .. }) => {
+                        let on = match &states[dep] {
+                            State::Finished(Outcome::Waiting { on }) => *on,
+                            _ => dep,
+                        };
+                        states[i] = State::Finished(if action.kind == Kind::Manual {
+                            Outcome::ManualPending
+                        } else {
+                            Outcome::Waiting { on }
+                        });
+                        ready = false;
+                        break;
+                    }
                     State::Finished(Outcome::Failed { .. } | Outcome::Skipped { .. }) => {
                         states[i] = State::Finished(Outcome::Skipped { because: dep });
                         ready = false;
@@ -129,10 +164,9 @@ pub async fn execute<R: Runner>(plan: &Plan, runner: Arc<R>, concurrency: usize)
         };
         let (i, result) =
             joined.unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()));
-        let manual = plan.actions[i].kind == Kind::Manual;
         states[i] = State::Finished(match result {
-            Ok(()) if manual => Outcome::ManualPending,
-            Ok(()) => Outcome::Done,
+            Ok(Ran::ManualPending) => Outcome::ManualPending,
+            Ok(Ran::Done) => Outcome::Done,
             Err(err) => Outcome::Failed {
                 error: format!("{err:#}"),
             },
@@ -201,7 +235,7 @@ mod tests {
     }
 
     impl Runner for Recorder {
-        async fn run(&self, index: usize, action: Action) -> anyhow::Result<()> {
+        async fn run(&self, index: usize, action: Action) -> anyhow::Result<Ran> {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(now, Ordering::SeqCst);
             tokio::task::yield_now().await;
@@ -211,7 +245,7 @@ mod tests {
                 Resource::UserAssignment(name) if name.starts_with("fail") => {
                     anyhow::bail!("{name} broke")
                 }
-                _ => Ok(()),
+                _ => Ok(Ran::Done),
             }
         }
     }
@@ -236,6 +270,8 @@ mod tests {
             work("e", vec![0]),
             action("m", Kind::Manual, Op::Manual, vec![0]),
             work("f", vec![5]),
+            action("m2", Kind::Manual, Op::Manual, vec![5]),
+            work("g", vec![6]),
         ]);
         let runner = Arc::new(Recorder::default());
         let report = execute(&plan, Arc::clone(&runner), 4).await;
@@ -250,12 +286,14 @@ mod tests {
                 Outcome::Skipped { because: 2 },
                 Outcome::Done,
                 Outcome::ManualPending,
-                Outcome::Done,
+                Outcome::Waiting { on: 5 },
+                Outcome::ManualPending,
+                Outcome::Waiting { on: 5 },
             ]
         );
         let mut ran = runner.ran.lock().unwrap().clone();
         ran.sort_unstable();
-        assert_eq!(ran, vec![0, 1, 4, 6]);
+        assert_eq!(ran, vec![0, 1, 4]);
     }
 
     #[tokio::test]

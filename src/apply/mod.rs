@@ -1,9 +1,13 @@
 //! Applying a plan: the executor, the token handover, and the proofs that it worked.
 //!
-//! Work in progress (issue 6): so far the pieces that need no network, the `--token-out` file
-//! writer, the expression evaluator and the data-flow comparison.
+//! [`applier`] performs one action against the services; [`executor`] runs a plan's actions in
+//! dependency order; [`verify`] proves the result (pushes settled, users in WS1 as configured,
+//! compared by [`dataflow`] using [`expression`]); [`token_file`] is the only way a token reaches
+//! the disk.
 
+pub mod applier;
 pub mod dataflow;
 pub mod executor;
 pub mod expression;
 pub mod token_file;
+pub mod verify;

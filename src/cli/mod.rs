@@ -3,6 +3,7 @@
 //! Commands are thin: each resolves its settings and calls the library. All text leaves through
 //! [`printer::Printer`]; exit codes are defined once, in [`Exit`].
 
+mod apply;
 mod plan;
 mod printer;
 mod sandbox;
@@ -41,6 +42,8 @@ enum Command {
     Validate(validate::Args),
     /// Read both services and print what apply would change; sends reads only.
     Plan(plan::Args),
+    /// Apply the plan: change what differs, then verify convergence and the data flow.
+    Apply(apply::Args),
     /// Print the config's JSON Schema.
     Schema(schema::Args),
     /// Run both emulators on 127.0.0.1 until interrupted; print URLs and `export` lines.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
         Command::Plan(args) => plan::run(args, &printer),
+        Command::Apply(args) => apply::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
     };

@@ -20,7 +20,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 /// Up to this many logins are looked up one by one; beyond, listing every user takes fewer
 /// requests (200 a page, reference/okta-api.md §3).
-const LOOKUP_LIMIT: usize = 50;
+pub(crate) const LOOKUP_LIMIT: usize = 50;
 /// How many single-object reads run at once.
 const READ_CONCURRENCY: usize = 8;
 
@@ -184,7 +184,7 @@ async fn find_app(desired: &Desired, okta: &OktaClient) -> anyhow::Result<Option
 }
 
 /// Runs `read` for every item, [`READ_CONCURRENCY`] at a time, and gathers what was found.
-async fn each<I, C, F, Fut>(items: I, read: F) -> anyhow::Result<Vec<C::Item>>
+pub(crate) async fn each<I, C, F, Fut>(items: I, read: F) -> anyhow::Result<Vec<C::Item>>
 where
     I: IntoIterator,
     C: IntoIterator,

@@ -183,3 +183,94 @@ async fn plan_reports_the_vendor_error_of_a_refused_token() {
     );
     assert!(!stderr.contains("00wrong-token"), "{stderr}");
 }
+
+/// The Okta app's id, read as any API user would.
+async fn app_id(sb: &RunningSandbox) -> String {
+    let apps: serde_json::Value = crate::support::http()
+        .get(format!("{}/api/v1/apps", sb.okta_url))
+        .header(
+            "Authorization",
+            format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN),
+        )
+        .send()
+        .await
+        .expect("apps")
+        .json()
+        .await
+        .expect("JSON");
+    apps[0]["id"].as_str().expect("one app").to_owned()
+}
+
+/// The console step an admin does by hand: the connection with the token from the file, and
+/// the To App toggles the config asks for.
+async fn console_step(sb: &RunningSandbox, app: &str, token: &str, update_users: bool) {
+    let r = crate::support::http()
+        .post(format!(
+            "{}/_sandbox/okta/apps/{app}/provisioning",
+            sb.okta_url
+        ))
+        .json(&serde_json::json!({
+            "baseUrl": format!("{}/SAAS/jersey/manager/api/scim", sb.ws1_url),
+            "token": token,
+            "createUsers": true,
+            "updateUsers": update_users,
+            "deactivateUsers": true,
+        }))
+        .send()
+        .await
+        .expect("console step");
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_manual_path_converges_and_a_second_apply_writes_nothing_scim11() {
+    let sb = seeded().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_path = dir.path().join("okta-token");
+    let token_out = token_path.to_string_lossy().into_owned();
+    let apply = [
+        "apply",
+        "-c",
+        SCIM11,
+        "--auto-approve",
+        "--token-out",
+        &token_out,
+    ];
+
+    let first = scimbridge(&sb, &apply).await;
+    assert_eq!(first.code, 3, "{first:?}");
+    insta::assert_snapshot!(
+        "scim11_first_apply",
+        first.shown(&sb).replace(&token_out, "<TOKEN-OUT>")
+    );
+    let token = std::fs::read_to_string(&token_path).expect("token file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_path)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(!first.stdout.contains(token.trim()) && !first.stderr.contains(token.trim()));
+
+    // Pending: a re-run mints nothing, writes nothing, and still exits 3.
+    sb.shared.clear_requests();
+    let again = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(again.code, 3, "{again:?}");
+    assert_eq!(writes(&sb), Vec::<String>::new());
+
+    console_step(&sb, &app_id(&sb).await, token.trim(), false).await;
+    std::fs::remove_file(&token_path).expect("the user deletes the file");
+    let second = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(second.code, 0, "{second:?}");
+    insta::assert_snapshot!("scim11_second_apply", second.shown(&sb));
+
+    sb.shared.clear_requests();
+    let third = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(third.code, 0, "{third:?}");
+    assert_eq!(writes(&sb), Vec::<String>::new());
+    let plan = scimbridge(&sb, &["plan", "-c", SCIM11, "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 0, "{plan:?}");
+}
