@@ -4,6 +4,7 @@
 //! [`printer::Printer`]; exit codes are defined once, in [`Exit`].
 
 mod apply;
+mod demo;
 mod plan;
 mod printer;
 mod sandbox;
@@ -44,6 +45,8 @@ enum Command {
     Plan(plan::Args),
     /// Apply the plan: change what differs, then verify convergence and the data flow.
     Apply(apply::Args),
+    /// The whole flow against the sandbox: plan, apply, the console step, users in WS1, no-op plan.
+    Demo(demo::Args),
     /// Print the config's JSON Schema.
     Schema(schema::Args),
     /// Run both emulators on 127.0.0.1 until interrupted; print URLs and `export` lines.
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args, &printer),
         Command::Plan(args) => plan::run(args, &printer),
         Command::Apply(args) => apply::run(args, &printer),
+        Command::Demo(args) => demo::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
     };

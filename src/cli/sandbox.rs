@@ -20,9 +20,13 @@ pub struct Args {
     /// Port of the Okta emulator (0 = any free port).
     #[arg(long, default_value_t = 0)]
     okta_port: u16,
-    /// A seed document (JSON or YAML: `{"ws1": {...}, "okta": {...}}`) loaded at start.
-    #[arg(long)]
+    /// A seed document (JSON or YAML: `{"ws1": {...}, "okta": {...}}`) loaded at start;
+    /// without it, the people and groups of the examples (`examples/sandbox-seed.yaml`).
+    #[arg(long, conflicts_with = "empty")]
     seed: Option<PathBuf>,
+    /// Start with no Okta users or groups at all.
+    #[arg(long)]
+    empty: bool,
 }
 
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
@@ -32,7 +36,8 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
                 .map_err(anyhow::Error::msg)
                 .context("cannot load the seed")?,
         ),
-        None => None,
+        None if args.empty => None,
+        None => Some(control::example_seed()),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -43,8 +48,8 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
         };
         let sandbox = start(opts).await.context("cannot start the sandbox")?;
         printer.err(&format!(
-            "sandbox running (Ctrl-C stops it)\n  WS1 Access: {}\n  control:    {}/_sandbox/",
-            sandbox.ws1_url, sandbox.ws1_url
+            "sandbox running (Ctrl-C stops it)\n  Okta:       {}\n  WS1 Access: {}\n  control:    {}/_sandbox/",
+            sandbox.okta_url, sandbox.ws1_url, sandbox.ws1_url
         ));
         let exports: Vec<String> = sandbox
             .credentials()

@@ -68,7 +68,19 @@ async fn seed(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Res
 /// Reads a seed file (JSON, or YAML since JSON is YAML).
 pub fn load_seed_file(path: &str) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    serde_yaml::from_str(&text).map_err(|e| format!("{path} is not a seed document: {e}"))
+    parse_seed(&text).map_err(|e| format!("{path} is not a seed document: {e}"))
+}
+
+/// Parses a seed document's text (JSON or YAML).
+pub fn parse_seed(text: &str) -> Result<Value, String> {
+    serde_yaml::from_str(text).map_err(|e| e.to_string())
+}
+
+/// The people and groups both example configs name (`examples/sandbox-seed.yaml`): what
+/// `scimbridge sandbox` and `scimbridge demo` start with.
+pub fn example_seed() -> Value {
+    parse_seed(include_str!("../../examples/sandbox-seed.yaml"))
+        .expect("the example seed is a seed document")
 }
 
 fn clock_view(shared: &Shared) -> Value {
