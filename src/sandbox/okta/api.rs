@@ -556,6 +556,13 @@ async fn get_connection(AxState(okta): AxState<Okta>, Path(id): Path<String>) ->
     ok(connection_view(&app, &id))
 }
 
+/// The SCIM base URL an OIN app provisions to: its General setting's base URL plus the SCIM path.
+fn oin_base(app: &App) -> Option<String> {
+    app.json["settings"]["app"]["baseUrl"]
+        .as_str()
+        .map(|b| format!("{}{WS1_SCIM_PATH}", b.trim_end_matches('/')))
+}
+
 async fn set_connection(
     AxState(okta): AxState<Okta>,
     Path(id): Path<String>,
@@ -582,8 +589,14 @@ async fn set_connection(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    if let Some(base) = body["baseUrl"].as_str() {
-        conn.base_url = base.to_string();
+    // An OIN app's base URL is its General setting (reference/okta-api.md §5: the VMware app
+    // asks for a Base URL there); `baseUrl` in the body is documented for a few apps only (§6).
+    if let Some(base) = body["baseUrl"]
+        .as_str()
+        .map(String::from)
+        .or(oin_base(&app))
+    {
+        conn.base_url = base;
     }
     conn.enabled = q.get("activate").is_some_and(|a| a == "true") || conn.enabled;
     let app = the_app(&mut s, &id)?;
@@ -1440,10 +1453,7 @@ async fn ctl_provisioning(
         return ctl_err(StatusCode::NOT_FOUND, "no such app");
     };
     let mut conn = app.connection.clone().unwrap_or_default();
-    let oin_base = app.json["settings"]["app"]["baseUrl"]
-        .as_str()
-        .map(|b| format!("{}{WS1_SCIM_PATH}", b.trim_end_matches('/')));
-    if let Some(base) = body["baseUrl"].as_str().map(String::from).or(oin_base) {
+    if let Some(base) = body["baseUrl"].as_str().map(String::from).or(oin_base(app)) {
         conn.base_url = base;
     }
     if let Some(t) = body["token"].as_str() {
