@@ -83,6 +83,9 @@ pub struct Fault {
     pub retry_after: Option<u64>,
     /// The next N matching requests have their connection dropped without an answer.
     pub drop: u32,
+    /// The next N matching requests are served, then their answer is lost (the connection drops
+    /// after the change took effect): the case of a create that succeeded unseen.
+    pub lose_answer: u32,
 }
 
 struct FaultState {
@@ -90,6 +93,7 @@ struct FaultState {
     seen: u64,
     bursts_left: u32,
     drops_left: u32,
+    losses_left: u32,
 }
 
 impl Shared {
@@ -132,6 +136,7 @@ impl Shared {
         let state = FaultState {
             bursts_left: rule.burst_429,
             drops_left: rule.drop,
+            losses_left: rule.lose_answer,
             seen: 0,
             rule,
         };
@@ -146,6 +151,7 @@ impl Shared {
             .map(|f| Fault {
                 burst_429: f.bursts_left,
                 drop: f.drops_left,
+                lose_answer: f.losses_left,
                 ..f.rule.clone()
             })
             .collect()
@@ -218,6 +224,13 @@ impl Shared {
                 outcome: Outcome::Drop,
             };
         }
+        if f.losses_left > 0 {
+            f.losses_left -= 1;
+            return Action {
+                latency,
+                outcome: Outcome::LoseAnswer,
+            };
+        }
         if f.bursts_left > 0 {
             f.bursts_left -= 1;
             let after = f.rule.retry_after.unwrap_or(1);
@@ -257,6 +270,7 @@ enum Outcome {
     Error(u16),
     TooMany(u64),
     Drop,
+    LoseAnswer,
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -332,6 +346,13 @@ pub async fn vendor_layer(State(st): State<LayerState>, req: Request, next: Next
     }
     let mut response = match action.outcome {
         Outcome::Pass => next.run(req).await,
+        Outcome::LoseAnswer => {
+            let served = next.run(req).await;
+            st.shared.record(st.service, &method, full, 0, write);
+            // The change is made; only the answer never arrives.
+            drop(served);
+            return dropped();
+        }
         Outcome::Error(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             (status, "injected fault\n").into_response()
