@@ -99,11 +99,11 @@ impl Applier {
     }
 
     /// Hands the minted token to Okta through the connection API and records it as confirmed.
-    async fn connect(&self, id: &AppId, base_url: &str) -> anyhow::Result<Ran> {
+    async fn connect(&self, id: &AppId, base_url: Option<&str>) -> anyhow::Result<Ran> {
         let minted = self.take_minted()?;
         self.services
             .okta
-            .set_token_connection(id, Some(base_url), &minted.token, true)
+            .set_token_connection(id, base_url, &minted.token, true)
             .await
             .context("cannot set the provisioning connection")?;
         let mut record = minted.record;
@@ -298,7 +298,7 @@ impl Applier {
             }
             Op::SetConnection { app, base_url } => {
                 let id = self.app_id(&app)?;
-                return self.connect(&id, &base_url).await;
+                return self.connect(&id, base_url.as_deref()).await;
             }
             Op::RecordPendingHandover { app } => {
                 let id = self.app_id(&app)?;
@@ -311,7 +311,7 @@ impl Applier {
                     .await
                     .context("cannot read the provisioning connection")?;
                 return match supported {
-                    Capability::Supported(_) => self.connect(&id, &base_url).await,
+                    Capability::Supported(_) => self.connect(&id, base_url.as_deref()).await,
                     Capability::Unsupported => self.hand_over_by_file(&id).await,
                 };
             }

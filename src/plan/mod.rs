@@ -326,7 +326,8 @@ pub enum Op {
     /// connection, and records the token (confirmed) in the managed block.
     SetConnection {
         app: AppRef,
-        base_url: String,
+        /// The SCIM base URL; `None` for the OIN app, whose base URL is its General setting.
+        base_url: Option<String>,
     },
     /// Writes the token minted by this plan to the `--token-out` file and records it (handover
     /// pending) in the managed block; a person does the console step.
@@ -337,7 +338,7 @@ pub enum Op {
     /// else `RecordPendingHandover`.
     ConnectOrHandOver {
         app: AppRef,
-        base_url: String,
+        base_url: Option<String>,
     },
     PutAttribute {
         app: AppRef,

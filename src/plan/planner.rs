@@ -530,6 +530,8 @@ impl Planner<'_> {
         let want = &self.desired.okta.app;
         let key = self.app_key();
         let base_url = self.settings.scim_base_url.clone();
+        // The OIN app's base URL is its General setting (diffed with the app), not the connection's.
+        let connection_url = (want.variant == Variant::Scim11Custom).then(|| base_url.clone());
         let api = self.app.is_some_and(|a| a.capabilities.connection_api);
         let pending = self
             .token_record()
@@ -538,8 +540,10 @@ impl Planner<'_> {
         if api {
             let live = self.app.and_then(|a| a.connection.as_ref());
             let mut changes = Vec::new();
-            let live_url = live.and_then(|c| c.base_url.clone()).unwrap_or_default();
-            diff(&mut changes, "base_url", live_url, base_url.clone());
+            if let Some(url) = &connection_url {
+                let live_url = live.and_then(|c| c.base_url.clone()).unwrap_or_default();
+                diff(&mut changes, "base_url", live_url, url.clone());
+            }
             diff(
                 &mut changes,
                 "status",
@@ -576,7 +580,7 @@ impl Planner<'_> {
                 &want.provisioning.at,
                 Op::SetConnection {
                     app: self.app_ref(),
-                    base_url,
+                    base_url: connection_url,
                 },
             );
             a.changes = changes;
@@ -597,7 +601,7 @@ impl Planner<'_> {
             Mint::No => Op::Manual,
             _ if probe => Op::ConnectOrHandOver {
                 app: self.app_ref(),
-                base_url: base_url.clone(),
+                base_url: connection_url.clone(),
             },
             _ => Op::RecordPendingHandover {
                 app: self.app_ref(),

@@ -202,20 +202,24 @@ async fn app_id(sb: &RunningSandbox) -> String {
 }
 
 /// The console step an admin does by hand: the connection with the token from the file, and
-/// the To App toggles the config asks for.
-async fn console_step(sb: &RunningSandbox, app: &str, token: &str, update_users: bool) {
+/// the To App toggles the config asks for. The SCIM 1.1 app takes the SCIM base URL there; the
+/// OIN app has it in its General settings already.
+async fn console_step(sb: &RunningSandbox, app: &str, token: &str, oin: bool) {
+    let mut body = serde_json::json!({
+        "token": token,
+        "createUsers": true,
+        "updateUsers": oin,
+        "deactivateUsers": true,
+    });
+    if !oin {
+        body["baseUrl"] = format!("{}/SAAS/jersey/manager/api/scim", sb.ws1_url).into();
+    }
     let r = crate::support::http()
         .post(format!(
             "{}/_sandbox/okta/apps/{app}/provisioning",
             sb.okta_url
         ))
-        .json(&serde_json::json!({
-            "baseUrl": format!("{}/SAAS/jersey/manager/api/scim", sb.ws1_url),
-            "token": token,
-            "createUsers": true,
-            "updateUsers": update_users,
-            "deactivateUsers": true,
-        }))
+        .json(&body)
         .send()
         .await
         .expect("console step");
@@ -273,4 +277,257 @@ async fn apply_manual_path_converges_and_a_second_apply_writes_nothing_scim11() 
     assert_eq!(writes(&sb), Vec::<String>::new());
     let plan = scimbridge(&sb, &["plan", "-c", SCIM11, "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 0, "{plan:?}");
+}
+
+/// Tells the Okta emulator that its API accepts the connection and features for these apps.
+async fn api_supports(sb: &RunningSandbox, names: &[&str]) {
+    let r = crate::support::http()
+        .post(format!("{}/_sandbox/okta/supported-apps", sb.okta_url))
+        .json(&serde_json::json!({ "names": names }))
+        .send()
+        .await
+        .expect("supported apps");
+    assert!(r.status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_automatic_path_converges_in_one_run_without_a_token_file_scim11() {
+    let sb = seeded().await;
+    api_supports(&sb, &["scim1testapp"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_path = dir.path().join("okta-token");
+    let token_out = token_path.to_string_lossy().into_owned();
+    let run = scimbridge(
+        &sb,
+        &[
+            "apply",
+            "-c",
+            SCIM11,
+            "--auto-approve",
+            "--token-out",
+            &token_out,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!token_path.exists(), "the API handover writes no file");
+    assert!(run.stdout.contains("converged."), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Data flow: all 3 user(s) assigned in Okta are in WS1"),
+        "{}",
+        run.stdout
+    );
+    sb.shared.clear_requests();
+    let again = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(writes(&sb), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_manual_and_automatic_paths_converge_oin() {
+    // Manual: the console step sets the API token; the base URL is the app's General setting.
+    let sb = seeded().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_path = dir.path().join("token");
+    let token_out = token_path.to_string_lossy().into_owned();
+    let first = scimbridge(
+        &sb,
+        &[
+            "apply",
+            "-c",
+            OIN,
+            "--auto-approve",
+            "--token-out",
+            &token_out,
+        ],
+    )
+    .await;
+    assert_eq!(first.code, 3, "{first:?}");
+    let token = std::fs::read_to_string(&token_path).expect("token file");
+    console_step(&sb, &app_id(&sb).await, token.trim(), true).await;
+    let second = scimbridge(&sb, &["apply", "-c", OIN, "--auto-approve"]).await;
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(
+        second.stdout.contains("Data flow: all 2 user(s)"),
+        "{}",
+        second.stdout
+    );
+    sb.shared.clear_requests();
+    let third = scimbridge(&sb, &["apply", "-c", OIN, "--auto-approve"]).await;
+    assert_eq!(third.code, 0, "{third:?}");
+    assert_eq!(writes(&sb), Vec::<String>::new());
+
+    // Automatic.
+    let sb = seeded().await;
+    api_supports(&sb, &["vmwareworkspaceone"]).await;
+    let unused = dir.path().join("unused").to_string_lossy().into_owned();
+    let run = scimbridge(
+        &sb,
+        &["apply", "-c", OIN, "--auto-approve", "--token-out", &unused],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("Data flow: all 2 user(s)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The SCIM 1.1 example with one more user assigned, in `dir`.
+fn example_with_user(dir: &Path, login: &str) -> String {
+    let text = std::fs::read_to_string(root().join(SCIM11)).expect("example");
+    let text = text.replace(
+        "members: [alice@example.com]",
+        &format!("members: [alice@example.com, {login}]"),
+    );
+    assert!(text.contains(login));
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, text).expect("write config");
+    path.to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_failure_is_named_by_the_data_flow_report() {
+    let sb = seeded().await;
+    api_supports(&sb, &["scim1testapp"]).await;
+    let run = scimbridge(
+        &sb,
+        &[
+            "apply",
+            "-c",
+            SCIM11,
+            "--auto-approve",
+            "--token-out",
+            "/nonexistent/x",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    // WS1 starts refusing new users; Okta's push for the next one fails.
+    sb.shared.add_fault(scimbridge::sandbox::Fault {
+        service: Some("ws1".into()),
+        method: Some("POST".into()),
+        path: "/SAAS/jersey/manager/api/scim/Users".into(),
+        error_ratio: 1.0,
+        error_status: Some(500),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = example_with_user(dir.path(), "dan@corp.example.com");
+    let run = scimbridge(&sb, &["apply", "-c", &config, "--auto-approve"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Data flow"))
+        .collect();
+    assert_eq!(
+        report,
+        vec![
+            "Data flow: 1 user(s) are not in WS1 as expected:",
+            "  dan@corp.example.com (userName dan): not in WS1: Okta's push failed (syncState ERROR): the error text is under the app's Provisioning > Tasks in the Admin Console",
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
+/// How many objects of a kind the services hold, read over their APIs.
+async fn count(sb: &RunningSandbox, url: String, auth: String, pointer: &str) -> usize {
+    let body: serde_json::Value = crate::support::http()
+        .get(url)
+        .header("Authorization", auth)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("JSON");
+    let _ = sb;
+    body.pointer(pointer)
+        .and_then(|v| v.as_array())
+        .map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_answers_and_a_failure_mid_apply_then_a_rerun_converge_without_duplicates() {
+    use scimbridge::sandbox::Fault;
+    let sb = seeded().await;
+    api_supports(&sb, &["scim1testapp"]).await;
+    // The creates succeed but their answers are lost; the assignments fail outright.
+    for (service, path) in [
+        ("ws1", "/SAAS/jersey/manager/api/oauth2clients"),
+        (
+            "ws1",
+            "/SAAS/jersey/manager/api/connectormanagement/directoryconfigs",
+        ),
+        ("okta", "/api/v1/apps"),
+    ] {
+        sb.shared.add_fault(Fault {
+            service: Some(service.into()),
+            method: Some("POST".into()),
+            path: path.into(),
+            lose_answer: 1,
+            ..Default::default()
+        });
+    }
+    sb.shared.add_fault(Fault {
+        service: Some("okta".into()),
+        method: Some("POST".into()),
+        path: "/api/v1/apps/*/users".into(),
+        error_ratio: 1.0,
+        error_status: Some(500),
+        ..Default::default()
+    });
+    let first = scimbridge(
+        &sb,
+        &[
+            "apply",
+            "-c",
+            SCIM11,
+            "--auto-approve",
+            "--token-out",
+            "/nonexistent/x",
+        ],
+    )
+    .await;
+    assert_eq!(first.code, 1, "{first:?}");
+    assert!(
+        first
+            .stdout
+            .contains("failed   14 okta.app.user[\"alice@example.com\"]"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("NOT converged"), "{}", first.stdout);
+    sb.shared.clear_faults();
+    let second = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(second.code, 0, "{second:?}");
+    let okta_auth = format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN);
+    assert_eq!(
+        count(&sb, format!("{}/api/v1/apps", sb.okta_url), okta_auth, "").await,
+        1
+    );
+    let admin = format!("Bearer {}", crate::support::ws1_admin_token(&sb).await);
+    let clients = count(
+        &sb,
+        format!("{}/SAAS/jersey/manager/api/oauth2clients", sb.ws1_url),
+        admin.clone(),
+        "/items",
+    )
+    .await;
+    let directories = count(
+        &sb,
+        format!(
+            "{}/SAAS/jersey/manager/api/connectormanagement/directoryconfigs",
+            sb.ws1_url
+        ),
+        admin,
+        "/items",
+    )
+    .await;
+    // The sandbox's own admin client and System Directory, plus exactly one of ours each.
+    assert_eq!((clients, directories), (2, 2));
 }
