@@ -531,3 +531,120 @@ async fn lost_answers_and_a_failure_mid_apply_then_a_rerun_converge_without_dupl
     // The sandbox's own admin client and System Directory, plus exactly one of ours each.
     assert_eq!((clients, directories), (2, 2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_refuses_before_any_change_without_confirmation_or_allow_destroy() {
+    let sb = seeded().await;
+    // No terminal to confirm on, no --auto-approve.
+    let run = scimbridge(
+        &sb,
+        &["apply", "-c", SCIM11, "--token-out", "/nonexistent/t"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("re-run with --auto-approve"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(writes(&sb), Vec::<String>::new());
+
+    // Converge, then hand-assign a group the `exact` collection does not list: removing it is
+    // disruptive beyond the default cap of 0.
+    api_supports(&sb, &["scim1testapp"]).await;
+    let run = scimbridge(
+        &sb,
+        &[
+            "apply",
+            "-c",
+            SCIM11,
+            "--auto-approve",
+            "--token-out",
+            "/nonexistent/t",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let okta = format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN);
+    let groups: serde_json::Value = crate::support::http()
+        .get(format!("{}/api/v1/groups?q=Everyone", sb.okta_url))
+        .header("Authorization", &okta)
+        .send()
+        .await
+        .expect("groups")
+        .json()
+        .await
+        .expect("JSON");
+    let group = groups[0]["id"].as_str().expect("group id");
+    let app = app_id(&sb).await;
+    let r = crate::support::http()
+        .put(format!("{}/api/v1/apps/{app}/groups/{group}", sb.okta_url))
+        .header("Authorization", &okta)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("assign by hand");
+    assert!(r.status().is_success());
+    // Okta pushes the group's members to WS1 (its writes, not ours): let it finish first.
+    crate::support::http()
+        .post(format!("{}/_sandbox/okta/wait", sb.okta_url))
+        .send()
+        .await
+        .expect("wait");
+    sb.shared.clear_requests();
+    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("--allow-destroy"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("okta.app.group[\"Everyone in IT\"]"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(writes(&sb), Vec::<String>::new());
+    let run = scimbridge(
+        &sb,
+        &["apply", "-c", SCIM11, "--auto-approve", "--allow-destroy"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("  done      0 okta.app.group[\"Everyone in IT\"]"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_inside_its_rotation_window_is_rotated_and_handed_over() {
+    let sb = seeded().await;
+    api_supports(&sb, &["scim1testapp"]).await;
+    let run = scimbridge(
+        &sb,
+        &[
+            "apply",
+            "-c",
+            SCIM11,
+            "--auto-approve",
+            "--token-out",
+            "/nonexistent/t",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    // 340 days on: the 365-day token is inside the 30-day rotation window.
+    sb.clock
+        .advance(std::time::Duration::from_secs(340 * 86_400));
+    let plan = scimbridge(&sb, &["plan", "-c", SCIM11, "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout.contains("inside the 30d rotation window"),
+        "{}",
+        plan.stdout
+    );
+    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("converged."), "{}", run.stdout);
+    let plan = scimbridge(&sb, &["plan", "-c", SCIM11, "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 0, "{plan:?}");
+}
