@@ -999,6 +999,7 @@ impl Planner<'_> {
         live: Vec<(I, String)>,
     ) {
         let app_ref = self.app_ref();
+        let live_ids: BTreeSet<I> = live.iter().map(|(id, _)| id.clone()).collect();
         let mut wanted_ids = BTreeSet::new();
         for (i, (name, member_at)) in wanted.enumerate() {
             let Some(id) = lookup.get(name) else {
@@ -1017,7 +1018,7 @@ impl Planner<'_> {
                 continue;
             };
             wanted_ids.insert(id.clone());
-            if !live.iter().any(|(live_id, _)| live_id == id) {
+            if !live_ids.contains(id) {
                 let mut a = action(
                     (kind.resource)(name.to_owned()),
                     Kind::Create,

@@ -1,0 +1,227 @@
+//! Benchmark (not a test): reading live state and planning for 10,000 directly assigned users and
+//! 200 assigned groups, with 50 ms of latency injected on every request to both emulators.
+//!
+//! Prints the requests sent per kind against the fewest the APIs allow (their page sizes), the
+//! wall time against the latency-bound critical path (the longest chain of requests that must
+//! follow one another), and peak memory. The sandbox runs in this process, so memory is shown
+//! after seeding (the sandbox's share) and after planning.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use scimbridge::config::{self, Strictness};
+use scimbridge::plan;
+use scimbridge::providers::HttpSettings;
+use scimbridge::sandbox::{Fault, SandboxOptions, start};
+use scimbridge::state::read::{self, Services};
+use serde_json::json;
+
+const USERS: usize = 10_000;
+const GROUPS: usize = 200;
+const LATENCY_MS: u64 = 50;
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn config(dir: &std::path::Path, ws1: &str, okta: &str) -> std::path::PathBuf {
+    let creds = [
+        ("okta-token", "00sandbox-okta-api-token"),
+        ("ws1-secret", "sandbox-admin-secret"),
+        ("scim-secret", "sandbox-scim-shared-secret"),
+    ];
+    for (file, value) in creds {
+        std::fs::write(dir.join(file), value).unwrap();
+    }
+    let users: Vec<String> = (0..USERS).map(|i| format!("user{i}@example.com")).collect();
+    let groups: Vec<String> = (0..GROUPS).map(|i| format!("Group {i}")).collect();
+    let text = format!(
+        "version: 1\nws1:\n  tenant_url: {ws1}\n  credentials:\n    client_id: scimbridge-admin\n    client_secret: ${{file:ws1-secret}}\n  scim_client:\n    client_id: okta-scim\n    access_token_ttl: 365d\n    secret: ${{file:scim-secret}}\n  directory:\n    name: Okta Users\n    domains: [example.com]\nokta:\n  org_url: {okta}\n  api_token: ${{file:okta-token}}\n  app:\n    variant: scim11_custom\n    label: Workspace ONE Access\n    assignments:\n      users:\n        members: [{}]\n      groups:\n        members: [{}]\n",
+        users.join(", "),
+        groups
+            .iter()
+            .map(|g| format!("\"{g}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The request's kind: method and path with ids and queries folded.
+fn kind(method: &str, path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let folded: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with("0oa")
+                || seg.starts_with("00u")
+                || seg.starts_with("00g")
+                || seg.starts_with("prm")
+                || seg.contains('@')
+            {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{method} {}", folded.join("/"))
+}
+
+#[tokio::main]
+async fn main() {
+    let users: Vec<_> = (0..USERS)
+        .map(|i| json!({"login": format!("user{i}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
+        .collect();
+    let groups: Vec<_> = (0..GROUPS)
+        .map(|i| json!({"name": format!("Group {i}"), "members": []}))
+        .collect();
+    let logins: Vec<String> = (0..USERS).map(|i| format!("user{i}@example.com")).collect();
+    let seed = json!({"okta": {"users": users, "groups": groups,
+        "apps": [{"name": "scim1testapp", "label": "Workspace ONE Access", "users": logins}]}});
+    let before_seed = vm_hwm_kib();
+    let t = Instant::now();
+    let sb = start(SandboxOptions {
+        seed: Some(seed),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    println!(
+        "seeded {USERS} users (all assigned) and {GROUPS} groups in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Assign the 200 groups as an admin would, before measuring.
+    let http = reqwest::Client::new();
+    let auth = "SSWS 00sandbox-okta-api-token";
+    let apps: serde_json::Value = http
+        .get(format!("{}/api/v1/apps", sb.okta_url))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app = apps[0]["id"].as_str().unwrap().to_owned();
+    let all_groups: serde_json::Value = http
+        .get(format!("{}/api/v1/groups?limit=10000", sb.okta_url))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for g in all_groups.as_array().unwrap() {
+        let r = http
+            .put(format!(
+                "{}/api/v1/apps/{app}/groups/{}",
+                sb.okta_url,
+                g["id"].as_str().unwrap()
+            ))
+            .header("Authorization", auth)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let after_seed = vm_hwm_kib();
+
+    let dir = std::env::temp_dir().join(format!("scimbridge-bench-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = config(&dir, &sb.ws1_url, &sb.okta_url);
+    sb.shared.add_fault(Fault {
+        path: "/*".into(),
+        latency_ms: LATENCY_MS,
+        ..Fault::default()
+    });
+    sb.shared.clear_requests();
+
+    let t = Instant::now();
+    let loaded = config::load(&path, Strictness::Resolve).unwrap();
+    assert!(
+        !loaded.has_errors(),
+        "{:?}",
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect::<Vec<_>>()
+    );
+    let resolved = loaded.resolve().unwrap();
+    let desired = loaded.desired.as_ref().unwrap();
+    let load_time = t.elapsed();
+    let services = Services::connect(&resolved, HttpSettings::default()).unwrap();
+    let t = Instant::now();
+    let live = read::read(desired, &services).await.unwrap();
+    let read_time = t.elapsed();
+    let t = Instant::now();
+    let settings = plan::Settings {
+        config: "config.yaml".into(),
+        scim_base_url: resolved.scim_base_url.clone(),
+    };
+    let plan = plan::plan(desired, &settings, &live).unwrap();
+    let plan_time = t.elapsed();
+    let after_plan = vm_hwm_kib();
+
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for e in sb.shared.requests() {
+        *kinds
+            .entry(format!("{:4} {}", e.service, kind(&e.method, &e.path)))
+            .or_default() += 1;
+    }
+    let sent: usize = kinds.values().sum();
+    println!("\nrequests sent, by kind:");
+    for (k, n) in &kinds {
+        println!("  {n:>5}  {k}");
+    }
+    // The fewest the APIs allow: one page per page size, one request per single object.
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1);
+    let minimum = [
+        ("okta apps list", 1),
+        ("okta org users (200/page)", pages(USERS, 200)),
+        ("okta groups (10000/page)", pages(GROUPS, 10_000)),
+        ("okta app users (500/page)", pages(USERS, 500)),
+        ("okta app groups (200/page)", pages(GROUPS, 200)),
+        ("okta connection, features, schema, push mappings", 4),
+        ("okta mapping list + get", 2),
+        ("ws1 admin token, OAuth client, directory list", 3),
+    ];
+    let fewest: usize = minimum.iter().map(|(_, n)| n).sum();
+    // The longest chain: WS1 token then its reads (2) in parallel with Okta's; in Okta, the
+    // org users' 50 pages run beside the app list (1) followed by the app users' 20 pages.
+    let chain = (pages(USERS, 200)).max(1 + pages(USERS, 500)).max(2 + 1);
+    println!("\nrequests: {sent} sent, {fewest} the fewest the APIs allow");
+    for (what, n) in minimum {
+        println!("  {n:>5}  {what}");
+    }
+    println!(
+        "\nwall time: read {:.2} s, plan {:.1} ms, config load {:.1} ms",
+        read_time.as_secs_f64(),
+        plan_time.as_secs_f64() * 1e3,
+        load_time.as_secs_f64() * 1e3
+    );
+    println!(
+        "critical path: {chain} sequential requests x {LATENCY_MS} ms = {:.2} s (read/critical = {:.2})",
+        chain as f64 * LATENCY_MS as f64 / 1e3,
+        read_time.as_secs_f64() / (chain as f64 * LATENCY_MS as f64 / 1e3)
+    );
+    println!("plan: {} actions ({})", plan.actions.len(), plan.summary());
+    println!(
+        "peak memory (VmHWM): {} MiB before seeding, {} MiB after seeding (sandbox), {} MiB after read + plan",
+        before_seed / 1024,
+        after_seed / 1024,
+        after_plan / 1024
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
