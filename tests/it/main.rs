@@ -3,6 +3,7 @@
 
 mod canary;
 mod config;
+mod conformance;
 mod hygiene;
 mod planner;
 mod providers;

@@ -7,12 +7,12 @@ use std::path::Path;
 use scimbridge::sandbox::{RunningSandbox, SandboxOptions, control, start};
 
 /// The repository root, where the examples live.
-fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A sandbox seeded with the examples' Okta users and groups.
-async fn seeded() -> RunningSandbox {
+pub(crate) async fn seeded() -> RunningSandbox {
     let seed =
         control::load_seed_file(&root().join("examples/sandbox-seed.yaml").to_string_lossy())
             .expect("seed file");
@@ -26,10 +26,10 @@ async fn seeded() -> RunningSandbox {
 
 /// What one run of the binary showed.
 #[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -75,11 +75,16 @@ fn normalize(text: &str, sb: &RunningSandbox) -> String {
 
 /// Runs `scimbridge <args>` from the repository root with the sandbox's credentials.
 async fn scimbridge(sb: &RunningSandbox, args: &[&str]) -> Run {
+    scimbridge_with(sb.credentials(), args).await
+}
+
+/// Runs `scimbridge <args>` from the repository root with exactly these environment variables.
+pub(crate) async fn scimbridge_with(env: Vec<(&'static str, String)>, args: &[&str]) -> Run {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimbridge"))
         .args(args)
         .current_dir(root())
         .env_clear()
-        .envs(sb.credentials())
+        .envs(env)
         .output()
         .await
         .expect("the binary runs");
@@ -100,8 +105,8 @@ fn writes(sb: &RunningSandbox) -> Vec<String> {
         .collect()
 }
 
-const SCIM11: &str = "examples/okta-scim11-custom.yaml";
-const OIN: &str = "examples/okta-oin-workspace-one.yaml";
+pub(crate) const SCIM11: &str = "examples/okta-scim11-custom.yaml";
+pub(crate) const OIN: &str = "examples/okta-oin-workspace-one.yaml";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_from_empty_tenants_lists_every_step_and_only_reads_scim11() {
@@ -185,7 +190,7 @@ async fn plan_reports_the_vendor_error_of_a_refused_token() {
 }
 
 /// The Okta app's id, read as any API user would.
-async fn app_id(sb: &RunningSandbox) -> String {
+pub(crate) async fn app_id(sb: &RunningSandbox) -> String {
     let apps: serde_json::Value = crate::support::http()
         .get(format!("{}/api/v1/apps", sb.okta_url))
         .header(
@@ -204,7 +209,7 @@ async fn app_id(sb: &RunningSandbox) -> String {
 /// The console step an admin does by hand: the connection with the token from the file, and
 /// the To App toggles the config asks for. The SCIM 1.1 app takes the SCIM base URL there; the
 /// OIN app has it in its General settings already.
-async fn console_step(sb: &RunningSandbox, app: &str, token: &str, oin: bool) {
+pub(crate) async fn console_step(sb: &RunningSandbox, app: &str, token: &str, oin: bool) {
     let mut body = serde_json::json!({
         "token": token,
         "createUsers": true,
@@ -280,7 +285,7 @@ async fn apply_manual_path_converges_and_a_second_apply_writes_nothing_scim11() 
 }
 
 /// Tells the Okta emulator that its API accepts the connection and features for these apps.
-async fn api_supports(sb: &RunningSandbox, names: &[&str]) {
+pub(crate) async fn api_supports(sb: &RunningSandbox, names: &[&str]) {
     let r = crate::support::http()
         .post(format!("{}/_sandbox/okta/supported-apps", sb.okta_url))
         .json(&serde_json::json!({ "names": names }))
