@@ -930,3 +930,92 @@ async fn a_user_without_workspace_attributes_lands_in_the_system_directory() {
     assert_eq!(ext["internalUserType"], "LOCAL", "{users}");
     running.shutdown().await.unwrap();
 }
+
+// End to end inside the sandbox (issue 4, §12): the token Okta holds stops working, either
+// because it expired (the sandbox clock passes its `exp`) or because its WS1 client was deleted
+// (which revokes every token it issued); the next push fails and the app user shows the error.
+#[tokio::test]
+async fn an_expired_or_revoked_ws1_token_shows_as_a_sync_error() {
+    use crate::support::{http, ws1_admin_token, ws1_token};
+    let running = crate::support::sandbox().await;
+    let sb = Sandbox {
+        url: running.okta_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let api = format!("{}/SAAS/jersey/manager/api", running.ws1_url);
+    let seed = json!({"okta": {"users": [
+        {"login": "dee@example.com", "firstName": "Dee", "lastName": "Fox", "email": "dee@example.com"},
+        {"login": "eve@example.com", "firstName": "Eve", "lastName": "Ng", "email": "eve@example.com"}]}});
+    assert!(sb.post("/_sandbox/seed", seed).await.0 < 300);
+    let dee = sb.user_id("dee@example.com").await;
+    let eve = sb.user_id("eve@example.com").await;
+
+    // An app whose connection holds a token of a fresh client with a one-hour TTL.
+    let connect = |label: &'static str| {
+        let (sb, api, running) = (&sb, &api, &running);
+        async move {
+            let admin = ws1_admin_token(running).await;
+            let client = format!("okta-{}", label.to_lowercase());
+            let created = http()
+                .post(format!("{api}/oauth2clients"))
+                .bearer_auth(&admin)
+                .json(
+                    &json!({"clientId": client, "secret": "a-client-secret", "scope": "admin",
+                    "authGrantTypes": "client_credentials", "accessTokenTTL": 60}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), 201);
+            let token = ws1_token(running, &client, "a-client-secret").await;
+            let id = sb.app("scim1testapp", label).await;
+            sb.post(
+                &format!("/_sandbox/okta/apps/{id}/provisioning"),
+                json!({"baseUrl": format!("{api}/scim"), "token": token, "createUsers": true}),
+            )
+            .await;
+            (id, client, admin)
+        }
+    };
+    let sync = |app: String, user: String| {
+        let sb = &sb;
+        async move {
+            sb.post(&format!("/api/v1/apps/{app}/users"), json!({"id": user}))
+                .await;
+            sb.wait().await;
+            let (_, au) = sb.get(&format!("/api/v1/apps/{app}/users/{user}")).await;
+            let (_, errors) = sb.get(&format!("/_sandbox/okta/apps/{app}/errors")).await;
+            (au["syncState"].as_str().unwrap().to_owned(), errors)
+        }
+    };
+
+    // Expired: the token works, then the clock passes its one-hour lifetime.
+    let (expiring, _, _) = connect("Expiring").await;
+    assert_eq!(sync(expiring.clone(), dee.clone()).await.0, "SYNCHRONIZED");
+    running
+        .clock
+        .advance(std::time::Duration::from_secs(61 * 60));
+    let (state, errors) = sync(expiring, eve.clone()).await;
+    assert_eq!(state, "ERROR", "{errors}");
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("HTTP 401"),
+        "{errors}"
+    );
+
+    // Revoked: the token is fresh, but its client is deleted in WS1.
+    let (revoked, client, admin) = connect("Revoked").await;
+    let deleted = http()
+        .delete(format!("{api}/oauth2clients/{client}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let (state, errors) = sync(revoked, dee).await;
+    assert_eq!(state, "ERROR", "{errors}");
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("HTTP 401"),
+        "{errors}"
+    );
+    running.shutdown().await.unwrap();
+}
