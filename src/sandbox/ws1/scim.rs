@@ -466,16 +466,24 @@ fn list_response(
         Kind::Users => &state.users,
         Kind::Groups => &state.groups,
     };
-    let hits: Vec<&Value> = all
-        .values()
-        .filter(|v| filter.as_ref().is_none_or(|f| matches(f, v)))
-        .collect();
     // startIndex 0 and 1 both mean the first item (CONFLICT §6.4).
     let skip = (start.max(1) - 1) as usize;
+    let take = count as usize;
+    let (total, hits): (usize, Vec<&Value>) = match &filter {
+        // `userName eq`, which Okta sends before every push, answers from the name index.
+        Some(f) if kind == Kind::Users && f.op == "eq" && f.path == ["username"] => {
+            let hit = (state.user_names.get(&f.value.to_lowercase())).and_then(|id| all.get(id));
+            let total = usize::from(hit.is_some());
+            (total, hit.into_iter().skip(skip).take(take).collect())
+        }
+        Some(f) => {
+            let hits: Vec<&Value> = all.values().filter(|v| matches(f, v)).collect();
+            (hits.len(), hits.into_iter().skip(skip).take(take).collect())
+        }
+        None => (all.len(), all.values().skip(skip).take(take).collect()),
+    };
     let page: Vec<Value> = hits
-        .iter()
-        .skip(skip)
-        .take(count as usize)
+        .into_iter()
         .map(|v| {
             if kind == Kind::Users {
                 user_view(&state, v)
@@ -485,7 +493,7 @@ fn list_response(
         })
         .collect();
     Json(json!({
-        "schemas": [CORE], "totalResults": hits.len(), "itemsPerPage": page.len(),
+        "schemas": [CORE], "totalResults": total, "itemsPerPage": page.len(),
         "startIndex": start, "Resources": page,
     }))
     .into_response()
