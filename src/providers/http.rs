@@ -343,16 +343,41 @@ impl Pacer {
         }
     }
 
+    /// Records an answer's headers. Concurrent answers arrive out of order, so within one
+    /// window the estimate only goes down: a drop of `d` in the server's count accounts for `d`
+    /// of the requests booked since (the rest are still in flight), and an answer showing more
+    /// remaining than already seen is older news.
     fn observe(&self, bucket: &str, seen: RateLimit) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        buckets.insert(
-            bucket.to_owned(),
-            BucketState {
-                seen,
-                seen_at: Instant::now(),
-                sent_since: 0,
-            },
-        );
+        let now = Instant::now();
+        match buckets.get_mut(bucket) {
+            Some(state) if state.seen.reset == seen.reset && state.seen.limit == seen.limit => {
+                if seen.remaining <= state.seen.remaining {
+                    let caught_up = state.seen.remaining - seen.remaining;
+                    state.sent_since = state.sent_since.saturating_sub(caught_up);
+                    state.seen = seen;
+                    state.seen_at = now;
+                }
+            }
+            Some(state) if state.seen.reset > seen.reset => {}
+            _ => {
+                buckets.insert(
+                    bucket.to_owned(),
+                    BucketState {
+                        seen,
+                        seen_at: now,
+                        sent_since: 0,
+                    },
+                );
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn remaining(&self, bucket: &str) -> Option<u64> {
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let state = buckets.get(bucket)?;
+        Some(state.seen.remaining.saturating_sub(state.sent_since))
     }
 }
 
@@ -943,6 +968,37 @@ mod tests {
             "{wait:?}"
         );
         assert_eq!(pacer.reserve("/api/v1/users", 0.1), Duration::ZERO);
+    }
+
+    #[test]
+    fn answers_arriving_out_of_order_never_raise_the_budget() {
+        let pacer = Pacer::default();
+        let seen = |remaining, reset| RateLimit {
+            limit: 100,
+            remaining,
+            reset,
+            server_now: 1_000_000_000,
+        };
+        let bucket = "/api/v1/apps/{id}/users";
+        pacer.observe(bucket, seen(10, 1_000_000_060));
+        for _ in 0..3 {
+            pacer.reserve(bucket, 0.1);
+        }
+        assert_eq!(pacer.remaining(bucket), Some(7));
+        // One of the three is answered: the server caught up with it, two are still in flight.
+        pacer.observe(bucket, seen(9, 1_000_000_060));
+        assert_eq!(pacer.remaining(bucket), Some(7));
+        // An answer sent before that one arrives late: nothing changes.
+        pacer.observe(bucket, seen(10, 1_000_000_060));
+        assert_eq!(pacer.remaining(bucket), Some(7));
+        // Another client spent five: the count drops by more than we booked.
+        pacer.observe(bucket, seen(3, 1_000_000_060));
+        assert_eq!(pacer.remaining(bucket), Some(3));
+        // A late answer from the previous window is ignored; a new window starts afresh.
+        pacer.observe(bucket, seen(0, 1_000_000_000));
+        assert_eq!(pacer.remaining(bucket), Some(3));
+        pacer.observe(bucket, seen(99, 1_000_000_120));
+        assert_eq!(pacer.remaining(bucket), Some(99));
     }
 
     #[test]
