@@ -23,7 +23,9 @@ use reqwest::Method;
 use scimbridge::sandbox::RunningSandbox;
 use serde_json::{Value, json};
 
-use crate::reconcile::{OIN, Run, SCIM11, api_supports, app_id, console_step, scimbridge_with};
+use crate::reconcile::{
+    OIN, Run, SCIM11, api_supports, app_id, apply_with, console_step, scimbridge_with,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The specs
@@ -478,9 +480,7 @@ impl Proxied {
 
     /// `apply --auto-approve` with a token file at `token_out` should a handover need one.
     async fn apply(&self, config: &str, token_out: &std::path::Path) -> Run {
-        let out = token_out.to_string_lossy();
-        let args = ["apply", "-c", config, "--auto-approve", "--token-out", &out];
-        self.run(&args).await
+        apply_with(self.env(), config, &token_out.to_string_lossy()).await
     }
 }
 

@@ -78,6 +78,28 @@ async fn scimbridge(sb: &RunningSandbox, args: &[&str]) -> Run {
     scimbridge_with(sb.credentials(), args).await
 }
 
+/// `apply -c <config> --auto-approve --token-out <token_out>` with the sandbox's credentials.
+async fn apply(sb: &RunningSandbox, config: &str, token_out: &str) -> Run {
+    apply_with(sb.credentials(), config, token_out).await
+}
+
+/// `apply -c <config> --auto-approve --token-out <token_out>` with exactly these variables.
+pub(crate) async fn apply_with(
+    env: Vec<(&'static str, String)>,
+    config: &str,
+    token_out: &str,
+) -> Run {
+    let args = [
+        "apply",
+        "-c",
+        config,
+        "--auto-approve",
+        "--token-out",
+        token_out,
+    ];
+    scimbridge_with(env, &args).await
+}
+
 /// Runs `scimbridge <args>` from the repository root with exactly these environment variables.
 pub(crate) async fn scimbridge_with(env: Vec<(&'static str, String)>, args: &[&str]) -> Run {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimbridge"))
@@ -237,16 +259,7 @@ async fn apply_manual_path_converges_and_a_second_apply_writes_nothing_scim11() 
     let dir = tempfile::tempdir().expect("tempdir");
     let token_path = dir.path().join("okta-token");
     let token_out = token_path.to_string_lossy().into_owned();
-    let apply = [
-        "apply",
-        "-c",
-        SCIM11,
-        "--auto-approve",
-        "--token-out",
-        &token_out,
-    ];
-
-    let first = scimbridge(&sb, &apply).await;
+    let first = apply(&sb, SCIM11, &token_out).await;
     assert_eq!(first.code, 3, "{first:?}");
     insta::assert_snapshot!(
         "scim11_first_apply",
@@ -302,18 +315,7 @@ async fn apply_automatic_path_converges_in_one_run_without_a_token_file_scim11()
     let dir = tempfile::tempdir().expect("tempdir");
     let token_path = dir.path().join("okta-token");
     let token_out = token_path.to_string_lossy().into_owned();
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            &token_out,
-        ],
-    )
-    .await;
+    let run = apply(&sb, SCIM11, &token_out).await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!token_path.exists(), "the API handover writes no file");
     assert!(run.stdout.contains("converged."), "{}", run.stdout);
@@ -336,18 +338,7 @@ async fn apply_manual_and_automatic_paths_converge_oin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let token_path = dir.path().join("token");
     let token_out = token_path.to_string_lossy().into_owned();
-    let first = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            OIN,
-            "--auto-approve",
-            "--token-out",
-            &token_out,
-        ],
-    )
-    .await;
+    let first = apply(&sb, OIN, &token_out).await;
     assert_eq!(first.code, 3, "{first:?}");
     let token = std::fs::read_to_string(&token_path).expect("token file");
     console_step(&sb, &app_id(&sb).await, token.trim(), true).await;
@@ -367,11 +358,7 @@ async fn apply_manual_and_automatic_paths_converge_oin() {
     let sb = seeded().await;
     api_supports(&sb, &["vmwareworkspaceone"]).await;
     let unused = dir.path().join("unused").to_string_lossy().into_owned();
-    let run = scimbridge(
-        &sb,
-        &["apply", "-c", OIN, "--auto-approve", "--token-out", &unused],
-    )
-    .await;
+    let run = apply(&sb, OIN, &unused).await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains("Data flow: all 2 user(s)"),
@@ -397,18 +384,7 @@ fn example_with_user(dir: &Path, login: &str) -> String {
 async fn a_sync_failure_is_named_by_the_data_flow_report() {
     let sb = seeded().await;
     api_supports(&sb, &["scim1testapp"]).await;
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            "/nonexistent/x",
-        ],
-    )
-    .await;
+    let run = apply(&sb, SCIM11, "/nonexistent/x").await;
     assert_eq!(run.code, 0, "{run:?}");
     // WS1 starts refusing new users; Okta's push for the next one fails.
     sb.shared.add_fault(scimbridge::sandbox::Fault {
@@ -486,18 +462,7 @@ async fn lost_answers_and_a_failure_mid_apply_then_a_rerun_converge_without_dupl
         error_status: Some(500),
         ..Default::default()
     });
-    let first = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            "/nonexistent/x",
-        ],
-    )
-    .await;
+    let first = apply(&sb, SCIM11, "/nonexistent/x").await;
     assert_eq!(first.code, 1, "{first:?}");
     assert!(
         first
@@ -557,18 +522,7 @@ async fn apply_refuses_before_any_change_without_confirmation_or_allow_destroy()
     // Converge, then hand-assign a group the `exact` collection does not list: removing it is
     // disruptive beyond the default cap of 0.
     api_supports(&sb, &["scim1testapp"]).await;
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            "/nonexistent/t",
-        ],
-    )
-    .await;
+    let run = apply(&sb, SCIM11, "/nonexistent/t").await;
     assert_eq!(run.code, 0, "{run:?}");
     let okta = format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN);
     let groups: serde_json::Value = crate::support::http()
@@ -624,18 +578,7 @@ async fn apply_refuses_before_any_change_without_confirmation_or_allow_destroy()
 async fn a_token_inside_its_rotation_window_is_rotated_and_handed_over() {
     let sb = seeded().await;
     api_supports(&sb, &["scim1testapp"]).await;
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            "/nonexistent/t",
-        ],
-    )
-    .await;
+    let run = apply(&sb, SCIM11, "/nonexistent/t").await;
     assert_eq!(run.code, 0, "{run:?}");
     // 340 days on: the 365-day token is inside the 30-day rotation window.
     sb.clock
