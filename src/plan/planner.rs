@@ -96,6 +96,18 @@ fn diff(changes: &mut Vec<Change>, field: &str, old: impl Into<String>, new: imp
     }
 }
 
+/// A create (every old value absent) when the object does not exist, an update when something
+/// differs, nothing when it is already right.
+fn create_or_update(exists: bool, mut changes: Vec<Change>) -> Option<(Kind, Vec<Change>)> {
+    if !exists {
+        for change in &mut changes {
+            change.old = Value::Absent;
+        }
+        return Some((Kind::Create, changes));
+    }
+    (!changes.is_empty()).then_some((Kind::Update, changes))
+}
+
 fn yes_no(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
@@ -700,18 +712,8 @@ impl Planner<'_> {
                 want.required.to_string(),
             );
             diff(&mut changes, "scope", old(&|l| l.scope.clone()), want.scope);
-            if live.is_some() && changes.is_empty() {
+            let Some((kind, changes)) = create_or_update(live.is_some(), changes) else {
                 continue;
-            }
-            if live.is_none() {
-                for change in &mut changes {
-                    change.old = Value::Absent;
-                }
-            }
-            let kind = if live.is_some() {
-                Kind::Update
-            } else {
-                Kind::Create
             };
             let mut a = action(
                 Resource::Attribute(want.name.to_string()),
@@ -759,18 +761,8 @@ impl Planner<'_> {
                         current.map(|c| c.push_status.clone()).unwrap_or_default(),
                         push.as_okta(),
                     );
-                    if current.is_some() && changes.is_empty() {
+                    let Some((kind, changes)) = create_or_update(current.is_some(), changes) else {
                         continue;
-                    }
-                    if current.is_none() {
-                        for change in &mut changes {
-                            change.old = Value::Absent;
-                        }
-                    }
-                    let kind = if current.is_some() {
-                        Kind::Update
-                    } else {
-                        Kind::Create
                     };
                     let mut a = action(
                         resource,
