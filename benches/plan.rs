@@ -6,6 +6,8 @@
 //! follow one another), and peak memory. The sandbox runs in this process, so memory is shown
 //! after seeding (the sandbox's share) and after planning.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -19,15 +21,6 @@ use serde_json::json;
 const USERS: usize = 10_000;
 const GROUPS: usize = 200;
 const LATENCY_MS: u64 = 50;
-
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
 
 fn config(dir: &std::path::Path, ws1: &str, okta: &str) -> std::path::PathBuf {
     let creds = [
@@ -86,7 +79,7 @@ async fn main() {
     let logins: Vec<String> = (0..USERS).map(|i| format!("user{i}@example.com")).collect();
     let seed = json!({"okta": {"users": users, "groups": groups,
         "apps": [{"name": "scim1testapp", "label": "Workspace ONE Access", "users": logins}]}});
-    let before_seed = vm_hwm_kib();
+    let before_seed = common::peak_memory_kib();
     let t = Instant::now();
     let sb = start(SandboxOptions {
         seed: Some(seed),
@@ -135,7 +128,7 @@ async fn main() {
             .unwrap();
         assert!(r.status().is_success());
     }
-    let after_seed = vm_hwm_kib();
+    let after_seed = common::peak_memory_kib();
 
     let dir = std::env::temp_dir().join(format!("scimbridge-bench-plan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -172,7 +165,7 @@ async fn main() {
     };
     let plan = plan::plan(desired, &settings, &live).unwrap();
     let plan_time = t.elapsed();
-    let after_plan = vm_hwm_kib();
+    let after_plan = common::peak_memory_kib();
 
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for e in sb.shared.requests() {

@@ -2,6 +2,8 @@
 //! Prints seed time, request throughput on loopback for paging app users, lookups by login and
 //! app reads, and peak memory (`VmHWM`).
 
+mod common;
+
 use std::time::Instant;
 
 use scimbridge::sandbox::okta::{API_TOKEN, Okta};
@@ -10,15 +12,6 @@ use serde_json::{Value, json};
 const USERS: usize = 50_000;
 const ASSIGNED: usize = 10_000;
 const CONCURRENCY: usize = 16;
-
-fn vm_hwm() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
 
 async fn run(
     label: &str,
@@ -127,5 +120,5 @@ async fn main() {
         &base,
     )
     .await;
-    println!("peak memory (VmHWM): {}", vm_hwm());
+    println!("peak memory (VmHWM): {} kB", common::peak_memory_kib());
 }

@@ -1,6 +1,8 @@
 //! Benchmark (not a test): the WS1 emulator's loopback throughput and its memory with 50,000
 //! SCIM users. Run with `cargo bench --bench sandbox_ws1`; prints figures, asserts nothing.
 
+mod common;
+
 use std::time::Instant;
 
 use scimbridge::sandbox::{SandboxOptions, start};
@@ -8,17 +10,6 @@ use serde_json::{Value, json};
 
 const USERS: usize = 50_000;
 const CONCURRENCY: usize = 32;
-
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 fn user(i: usize) -> Value {
     json!({
@@ -66,7 +57,7 @@ where
 
 #[tokio::main]
 async fn main() {
-    let base_hwm = vm_hwm_kib();
+    let base_hwm = common::peak_memory_kib();
     let sb = start(SandboxOptions::default()).await.expect("sandbox");
     let url = sb.ws1_url.clone();
     let http = reqwest::Client::new();
@@ -152,7 +143,7 @@ async fn main() {
         }
     })
     .await;
-    let hwm = vm_hwm_kib();
+    let hwm = common::peak_memory_kib();
     println!(
         "peak memory (VmHWM): {:.1} MiB with {USERS} SCIM users (process at start: {:.1} MiB)",
         hwm as f64 / 1024.0,

@@ -3,6 +3,8 @@
 //! Not a test: run with `cargo bench --bench validate`. Prints the time per validation (best and
 //! median of several runs) and the process's peak resident memory.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -47,20 +49,9 @@ okta:
     text
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     let text = config();
-    let before = peak_rss_kib();
+    let before = common::peak_memory_kib();
     let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let start = Instant::now();
@@ -87,6 +78,6 @@ fn main() {
     );
     println!(
         "peak RSS: {} KiB (before validating: {before} KiB)",
-        peak_rss_kib()
+        common::peak_memory_kib()
     );
 }
