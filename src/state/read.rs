@@ -21,6 +21,10 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 /// Up to this many logins are looked up one by one; beyond, listing every user takes fewer
 /// requests (200 a page, reference/okta-api.md §3).
 pub(crate) const LOOKUP_LIMIT: usize = 50;
+
+/// Up to this many group names are looked up one by one; beyond, one listing of every group
+/// (up to 10,000 a page) is fewer requests.
+const GROUP_LOOKUP_LIMIT: usize = 3;
 /// How many single-object reads run at once.
 const READ_CONCURRENCY: usize = 8;
 
@@ -254,7 +258,7 @@ async fn read_groups(
     okta: &OktaClient,
     names: &BTreeSet<&str>,
 ) -> anyhow::Result<ByName<OktaGroupId>> {
-    let groups: Vec<okta::Group> = if names.len() > 3 {
+    let groups: Vec<okta::Group> = if names.len() > GROUP_LOOKUP_LIMIT {
         okta.all_groups()
             .await
             .context("cannot list the Okta groups")?
