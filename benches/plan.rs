@@ -162,6 +162,8 @@ async fn main() {
     let settings = plan::Settings {
         config: "config.yaml".into(),
         scim_base_url: resolved.scim_base_url.clone(),
+        secret: Default::default(),
+        intent: Default::default(),
     };
     let plan = plan::plan(desired, &settings, &live).unwrap();
     let plan_time = t.elapsed();

@@ -9,20 +9,21 @@
 //! `--token-out` file (created new, mode 0600), never anywhere else.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::executor::{Ran, Runner};
-use super::token_file;
-use crate::plan::{Action, AppRef, Op};
+use super::token_file::TokenFile;
+use crate::plan::{Action, AppRef, ConfirmHandover, Op};
 use crate::providers::okta::{self, AppId, Capability, MappingProperty, SchemaAttribute};
 use crate::providers::ws1::OAuth2ClientSpec;
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
-use crate::state::note::{self, Handover, ManagedBlock, TokenRecord};
+use crate::state::note::{
+    self, Confirmation, ConfirmedBy, Handover, ManagedBlock, TokenRecord, Via,
+};
 use crate::state::read::Services;
 use crate::state::{MappingId, Timestamp};
 
@@ -30,6 +31,10 @@ use crate::state::{MappingId, Timestamp};
 struct Minted {
     token: Secret,
     record: TokenRecord,
+    /// The client was recreated in this run: every earlier token is revoked.
+    client_recreated: bool,
+    /// The digest of the secret this mint proved to be the client's.
+    secret_digest: String,
 }
 
 /// Runs plan actions against Okta and WS1 Access.
@@ -37,19 +42,19 @@ pub struct Applier {
     services: Services,
     /// The SCIM client's shared secret (for creating the client and minting its token).
     scim_secret: Secret,
-    /// Where a token for a manual handover goes.
-    token_out: Option<PathBuf>,
+    /// Where a token for a manual handover goes, reserved before the first write.
+    token_out: Mutex<Option<TokenFile>>,
     /// The app this run created, for actions that refer to it.
     created_app: Mutex<Option<AppId>>,
     minted: Mutex<Option<Minted>>,
 }
 
 impl Applier {
-    pub fn new(services: Services, scim_secret: Secret, token_out: Option<PathBuf>) -> Self {
+    pub fn new(services: Services, scim_secret: Secret, token_out: Option<TokenFile>) -> Self {
         Self {
             services,
             scim_secret,
-            token_out,
+            token_out: Mutex::new(token_out),
             created_app: Mutex::new(None),
             minted: Mutex::new(None),
         }
@@ -74,10 +79,7 @@ impl Applier {
         let app = okta.get_app(id).await.context("cannot read the app")?;
         let mut raw = app.raw;
         let (user_note, block) = note::split(app.admin_note.as_deref().unwrap_or_default());
-        let mut block = block.unwrap_or(ManagedBlock {
-            key: String::new(),
-            token: None,
-        });
+        let mut block = block.unwrap_or_default();
         change(&mut raw, &mut block);
         let user_note = raw
             .pointer("/settings/notes/admin")
@@ -98,7 +100,8 @@ impl Applier {
             .ok_or_else(|| anyhow!("no token was minted in this run"))
     }
 
-    /// Hands the minted token to Okta through the connection API and records it as confirmed.
+    /// Hands the minted token to Okta through the connection API and records it as confirmed
+    /// by the API's answer.
     async fn connect(&self, id: &AppId, base_url: Option<&str>) -> anyhow::Result<Ran> {
         let minted = self.take_minted()?;
         self.services
@@ -106,24 +109,61 @@ impl Applier {
             .set_token_connection(id, base_url, &minted.token, true)
             .await
             .context("cannot set the provisioning connection")?;
+        let at = self.services.okta.server_now().map(Timestamp);
         let mut record = minted.record;
         record.handover = Handover::Confirmed;
-        self.rewrite_app(id, |_, block| block.token = Some(record))
-            .await?;
+        record.via = Via::Api;
+        record.confirmed = Some(Confirmation {
+            by: ConfirmedBy::Api,
+            at,
+        });
+        let (recreated, digest) = (minted.client_recreated, minted.secret_digest);
+        self.rewrite_app(id, |_, block| {
+            block.record_new_token(record, recreated);
+            block.secret_digest = Some(digest);
+        })
+        .await?;
         Ok(Ran::Done)
     }
 
     /// Writes the minted token to the `--token-out` file and records it as pending.
-    async fn hand_over_by_file(&self, id: &AppId) -> anyhow::Result<Ran> {
-        let path = self.token_out.clone().ok_or_else(|| {
-            anyhow!("the token must be handed over by hand: give --token-out FILE")
-        })?;
+    /// `provisioning_before` is what the plan saw before the mint; the app read here, after
+    /// it, adds what Okta shows now: provisioning counts as off at the mint only if both say off.
+    async fn hand_over_by_file(
+        &self,
+        id: &AppId,
+        provisioning_before: bool,
+    ) -> anyhow::Result<Ran> {
         let minted = self.take_minted()?;
-        token_file::write_new(&path, &minted.token)?;
+        lock(&self.token_out)
+            .as_mut()
+            .ok_or_else(|| anyhow!("the token must be handed over by hand: give --token-out FILE"))?
+            .write(&minted.token)?;
         let mut record = minted.record;
         record.handover = Handover::Pending;
-        self.rewrite_app(id, |_, block| block.token = Some(record))
-            .await?;
+        record.via = Via::Console;
+        let (recreated, digest) = (minted.client_recreated, minted.secret_digest);
+        self.rewrite_app(id, |raw, block| {
+            let provisioning_after =
+                raw.get("features")
+                    .and_then(Value::as_array)
+                    .is_some_and(|features| {
+                        features.iter().any(|f| {
+                            matches!(
+                                f.as_str(),
+                                Some(
+                                    "PUSH_NEW_USERS"
+                                        | "PUSH_PROFILE_UPDATES"
+                                        | "PUSH_USER_DEACTIVATION"
+                                )
+                            )
+                        })
+                    });
+            record.provisioning_at_mint = Some(provisioning_before || provisioning_after);
+            block.record_new_token(record, recreated);
+            block.secret_digest = Some(digest);
+        })
+        .await?;
         Ok(Ran::ManualPending)
     }
 
@@ -148,12 +188,24 @@ impl Applier {
     async fn run_op(&self, op: Op) -> anyhow::Result<Ran> {
         let okta = &self.services.okta;
         let ws1 = &self.services.ws1;
+        let replace = matches!(op, Op::ReplaceScimClient { .. });
         match op {
             Op::CreateScimClient {
                 client_id,
                 scope,
                 access_token_ttl,
+            }
+            | Op::ReplaceScimClient {
+                client_id,
+                scope,
+                access_token_ttl,
             } => {
+                if replace {
+                    // Deleting revokes every token the client issued (reference §4.1).
+                    ws1.delete_oauth2_client(&client_id)
+                        .await
+                        .context("cannot delete the OAuth client to recreate it")?;
+                }
                 let spec = OAuth2ClientSpec {
                     client_id: client_id.clone(),
                     secret: Some(self.scim_secret.clone()),
@@ -184,7 +236,11 @@ impl Applier {
                     .await
                     .context("cannot update the OAuth client")?;
             }
-            Op::MintToken { client_id, .. } => {
+            Op::MintToken {
+                client_id,
+                client_recreated,
+                ..
+            } => {
                 let minted = ws1
                     .mint_token(&client_id, &self.scim_secret)
                     .await
@@ -200,6 +256,11 @@ impl Applier {
                         .expires_at
                         .unwrap_or(minted_at.0 + minted.expires_in.as_secs() as i64),
                 );
+                // The mint proved the secret; its slow digest is worked out off the runtime.
+                let secret = self.scim_secret.clone();
+                let secret_digest = tokio::task::spawn_blocking(move || secret.digest())
+                    .await
+                    .context("cannot digest the SCIM client secret")?;
                 *lock(&self.minted) = Some(Minted {
                     token: minted.token,
                     record: TokenRecord {
@@ -207,7 +268,13 @@ impl Applier {
                         minted_at,
                         expires_at,
                         handover: Handover::Pending,
+                        via: Via::Console,
+                        provisioning_at_mint: None,
+                        others_known: false,
+                        confirmed: None,
                     },
+                    client_recreated,
+                    secret_digest,
                 });
             }
             Op::CreateDirectory { name, domains } => {
@@ -229,10 +296,7 @@ impl Applier {
                 key,
                 admin_note,
             } => {
-                let block = ManagedBlock {
-                    key: key.clone(),
-                    token: None,
-                };
+                let block = ManagedBlock::new(key.clone());
                 let mut app_settings = json!({});
                 if let Some(url) = &settings_base_url {
                     app_settings["baseUrl"] = json!(url);
@@ -273,6 +337,7 @@ impl Applier {
                 confirm_handover,
             } => {
                 let id = self.app_id(&app)?;
+                let mut stale = None;
                 self.rewrite_app(&id, |raw, block| {
                     raw["label"] = json!(label);
                     raw["credentials"]["userNameTemplate"] =
@@ -285,11 +350,27 @@ impl Applier {
                     raw["settings"]["notes"]["admin"] =
                         json!(admin_note.clone().unwrap_or_default());
                     block.key = key.clone();
-                    if confirm_handover && let Some(token) = block.token.as_mut() {
-                        token.handover = Handover::Confirmed;
+                    if let Some(ConfirmHandover {
+                        minted_at,
+                        confirmation,
+                    }) = confirm_handover
+                    {
+                        match &block.token {
+                            Some(t) if t.minted_at == minted_at => block.confirm(confirmation),
+                            other => stale = Some(other.as_ref().map(|t| t.minted_at)),
+                        }
                     }
                 })
                 .await?;
+                if let Some(found) = stale {
+                    bail!(
+                        "the handover to confirm is of the token minted {minted}, but the app now records {}: nothing was confirmed; plan again",
+                        found.map_or("no token".to_owned(), |t| format!("the token minted {t}")),
+                        minted = confirm_handover
+                            .map(|c| c.minted_at.to_string())
+                            .unwrap_or_default()
+                    );
+                }
                 if activate {
                     okta.activate_app(&id)
                         .await
@@ -300,9 +381,12 @@ impl Applier {
                 let id = self.app_id(&app)?;
                 return self.connect(&id, base_url.as_deref()).await;
             }
-            Op::RecordPendingHandover { app } => {
+            Op::RecordPendingHandover {
+                app,
+                provisioning_before,
+            } => {
                 let id = self.app_id(&app)?;
-                return self.hand_over_by_file(&id).await;
+                return self.hand_over_by_file(&id, provisioning_before).await;
             }
             Op::ConnectOrHandOver { app, base_url } => {
                 let id = self.app_id(&app)?;
@@ -312,7 +396,8 @@ impl Applier {
                     .context("cannot read the provisioning connection")?;
                 return match supported {
                     Capability::Supported(_) => self.connect(&id, base_url.as_deref()).await,
-                    Capability::Unsupported => self.hand_over_by_file(&id).await,
+                    // A new app: nothing of Okta's provisioning was on before the mint.
+                    Capability::Unsupported => self.hand_over_by_file(&id, false).await,
                 };
             }
             Op::PutAttribute {

@@ -256,6 +256,15 @@ mod tests {
             config: "c.yaml".into(),
             observed_at: None,
             actions,
+            token: crate::plan::token::assess(
+                "c",
+                crate::config::duration::Minutes(0),
+                None,
+                false,
+                Default::default(),
+                None,
+                Default::default(),
+            ),
             fingerprints: Default::default(),
         }
     }

@@ -2,11 +2,14 @@
 //!
 //! The file is the only place a token ever goes besides Okta's API: it is created new (an
 //! existing file, or a symbolic link planted at that path, is an error, never followed or
-//! overwritten), with mode 0600 from the first byte, and the token is written once. Errors name
-//! the path, never the token.
+//! overwritten), with mode 0600 from the first byte, and the token is written once. `apply`
+//! reserves the file ([`TokenFile::reserve`]) before its first write to any service, so a
+//! missing directory or an existing file stops the run before anything changed; a reserved file
+//! that never received a token is removed again. Errors name the path, never the token.
 
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::secret::Secret;
 
@@ -17,6 +20,8 @@ pub enum TokenFileError {
         "{path} already exists: scimbridge writes a token only to a new file (remove it or name another)"
     )]
     Exists { path: String },
+    #[error("cannot create {path}: its directory does not exist")]
+    NoDirectory { path: String },
     #[error("cannot create {path}: {source}")]
     Create {
         path: String,
@@ -29,9 +34,59 @@ pub enum TokenFileError {
     },
 }
 
+/// A `--token-out` file created empty, mode 0600, waiting for the token.
+#[derive(Debug)]
+pub struct TokenFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TokenFile {
+    /// Creates `path` new (it must not exist, not even as a dangling link), mode 0600.
+    pub fn reserve(path: &Path) -> Result<Self, TokenFileError> {
+        let file = create_new(path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            file: Some(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the token and a newline; a file takes one token only.
+    pub fn write(&mut self, token: &Secret) -> Result<(), TokenFileError> {
+        let shown = self.path.display().to_string();
+        let Some(mut file) = self.file.take() else {
+            return Err(TokenFileError::Exists { path: shown });
+        };
+        file.write_all(token.expose().as_bytes())
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.sync_all())
+            .map_err(|source| TokenFileError::Write {
+                path: shown,
+                source,
+            })
+    }
+}
+
+impl Drop for TokenFile {
+    /// A reservation that never received a token is removed, so the next run can use the path.
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Creates `path` (which must not exist, not even as a dangling link) with mode 0600 and writes
 /// the token followed by a newline.
 pub fn write_new(path: &Path, token: &Secret) -> Result<(), TokenFileError> {
+    TokenFile::reserve(path)?.write(token)
+}
+
+fn create_new(path: &Path) -> Result<File, TokenFileError> {
     let shown = path.display().to_string();
     let mut options = std::fs::OpenOptions::new();
     // create_new is O_CREAT|O_EXCL: it fails on an existing file and on any symlink, dangling
@@ -42,22 +97,14 @@ pub fn write_new(path: &Path, token: &Secret) -> Result<(), TokenFileError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::AlreadyExists => TokenFileError::Exists {
-            path: shown.clone(),
-        },
+    options.open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => TokenFileError::Exists { path: shown },
+        std::io::ErrorKind::NotFound => TokenFileError::NoDirectory { path: shown },
         _ => TokenFileError::Create {
-            path: shown.clone(),
-            source,
-        },
-    })?;
-    file.write_all(token.expose().as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(|source| TokenFileError::Write {
             path: shown,
             source,
-        })
+        },
+    })
 }
 
 #[cfg(test)]
@@ -87,6 +134,18 @@ mod tests {
         assert!(matches!(err, TokenFileError::Exists { .. }));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
         assert!(!err.to_string().contains("tok\n"));
+    }
+
+    #[test]
+    fn an_unused_reservation_is_removed_and_a_missing_directory_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let reserved = TokenFile::reserve(&path).unwrap();
+        assert!(path.exists());
+        drop(reserved);
+        assert!(!path.exists());
+        let err = TokenFile::reserve(&dir.path().join("no/such/dir/token")).unwrap_err();
+        assert!(matches!(err, TokenFileError::NoDirectory { .. }), "{err}");
     }
 
     #[cfg(unix)]

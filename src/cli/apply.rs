@@ -16,10 +16,12 @@ use super::session::Session;
 use super::{Exit, Printer};
 use crate::apply::applier::Applier;
 use crate::apply::executor::{self, Outcome, Report};
+use crate::apply::token_file::TokenFile;
 use crate::apply::verify;
 use crate::plan::render;
-use crate::plan::{HandoverVia, Kind, Op, Plan};
+use crate::plan::{AdminIntent, HandoverVia, Kind, Op, Plan};
 use crate::providers::okta::{AppId, UserId};
+use crate::state::note::Handover;
 
 /// How many actions run at once; Okta's rate limits are respected by the HTTP layer's pacing.
 const CONCURRENCY: usize = 8;
@@ -43,6 +45,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub token_out: Option<PathBuf>,
 
+    /// You pasted the pending token into Okta's console step: record the handover as confirmed.
+    /// Needed where Okta shows nothing that tells which token it holds (a rotation).
+    #[arg(long, conflicts_with = "reissue_token")]
+    pub confirm_handover: bool,
+
+    /// Mint a fresh token for the console handover (the pending one's file is lost, or the
+    /// current token is suspected leaked); needs --token-out for the new one.
+    #[arg(long)]
+    pub reissue_token: bool,
+
     /// How long to wait for Okta's pushes before the data-flow check, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub wait: u64,
@@ -57,13 +69,29 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
 pub async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
     let session = Session::open(&args.config, printer)?;
     let live = session.read().await?;
-    let plan = session.plan(&live, printer)?;
+    let intent = AdminIntent {
+        confirm_handover: args.confirm_handover,
+        reissue_token: args.reissue_token,
+    };
+    let plan = session.plan(&live, intent, printer).await?;
     printer.out(&render::text(&plan, printer.color()));
+    if args.confirm_handover
+        && !plan
+            .token
+            .newest
+            .as_ref()
+            .is_some_and(|t| t.handover == Handover::Pending)
+    {
+        bail!(
+            "--confirm-handover: no console handover is pending, so there is nothing to confirm ({})",
+            plan.token.summary()
+        );
+    }
     if plan.actions.iter().all(|a| matches!(a.op, Op::Manual)) {
         // Nothing to run: only the checks.
         return verify_and_report(&session, &plan, None, args, printer).await;
     }
-    preflight(&plan, args)?;
+    let token_file = preflight(&plan, args)?;
     if !args.auto_approve && !confirm(&plan, printer)? {
         printer.err("Apply cancelled; nothing was changed.");
         return Ok(Exit::Error);
@@ -71,7 +99,7 @@ pub async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
     let applier = Applier::new(
         session.services.clone(),
         session.resolved.scim_client_secret.clone(),
-        args.token_out.clone(),
+        token_file,
     );
     printer.out(&format!("Applying {} actions…", plan.actions.len()));
     let report = executor::execute(&plan, Arc::new(applier), CONCURRENCY).await;
@@ -79,8 +107,9 @@ pub async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
     verify_and_report(&session, &plan, Some(&report), args, printer).await
 }
 
-/// Refusals that must come before any change.
-fn preflight(plan: &Plan, args: &Args) -> anyhow::Result<()> {
+/// Refusals that must come before any change; reserves the `--token-out` file when the plan
+/// may need it, so a bad path stops the run before the first write.
+fn preflight(plan: &Plan, args: &Args) -> anyhow::Result<Option<TokenFile>> {
     let hazards: Vec<String> = plan
         .hazardous()
         .map(|a| format!("  {} ({})", a.resource, a.at))
@@ -101,20 +130,18 @@ fn preflight(plan: &Plan, args: &Args) -> anyhow::Result<()> {
             }
         )
     });
-    if by_hand {
-        let Some(path) = &args.token_out else {
-            bail!(
-                "the plan mints a bearer token that may have to be handed to Okta by hand: give --token-out FILE (a new file; scimbridge writes the token there, mode 0600, and nowhere else)"
-            );
-        };
-        if path.symlink_metadata().is_ok() {
-            bail!(
-                "{} already exists: --token-out must name a new file (remove it or name another)",
-                path.display()
-            );
-        }
+    if !by_hand {
+        return Ok(None);
     }
-    Ok(())
+    let Some(path) = &args.token_out else {
+        bail!(
+            "the plan mints a bearer token that may have to be handed to Okta by hand: give --token-out FILE (a new file; scimbridge writes the token there, mode 0600, and nowhere else)"
+        );
+    };
+    let file = TokenFile::reserve(path).context(
+        "--token-out must name a new file in an existing directory; nothing was changed",
+    )?;
+    Ok(Some(file))
 }
 
 /// Asks on the terminal; refuses when there is none.
@@ -192,7 +219,8 @@ async fn verify_and_report(
     printer: &Printer,
 ) -> anyhow::Result<Exit> {
     let live = session.read().await?;
-    let after = session.plan(&live, printer)?;
+    // The proof plans as a plain run would: no admin intent carries over.
+    let after = session.plan(&live, AdminIntent::default(), printer).await?;
     // Manual steps, and what builds on them, are the person's turn, not unfinished work.
     let on_hold = |a: &crate::plan::Action| {
         a.kind == Kind::Manual

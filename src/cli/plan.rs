@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::session::Session;
 use super::{Exit, Printer};
+use crate::plan::AdminIntent;
 use crate::plan::render::{self, Format};
 
 /// Arguments of `scimbridge plan`.
@@ -46,7 +47,7 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
     runtime.block_on(async {
         let session = Session::open(&args.config, printer)?;
         let live = session.read().await?;
-        let plan = session.plan(&live, printer)?;
+        let plan = session.plan(&live, AdminIntent::default(), printer).await?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));
         Ok(if args.detailed_exitcode && !plan.is_empty() {
             Exit::Changes

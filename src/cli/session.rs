@@ -6,12 +6,13 @@
 //! groups Okta lacks) are config diagnostics too, located in the file.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use anyhow::Context;
 
 use super::Printer;
 use crate::config::{self, Desired, Loaded, Resolved, Strictness};
-use crate::plan::{self, Plan};
+use crate::plan::{self, AdminIntent, Plan, SecretCheck};
 use crate::providers::HttpSettings;
 use crate::state::Live;
 use crate::state::read::{self, Services};
@@ -21,6 +22,8 @@ pub struct Session {
     pub loaded: Loaded,
     pub resolved: Resolved,
     pub services: Services,
+    /// The last secret digest compared and its verdict: the comparison is deliberately slow.
+    secret_checked: Mutex<Option<(String, SecretCheck)>>,
 }
 
 /// Why a session ended without a plan after the reasons were already printed.
@@ -47,6 +50,7 @@ impl Session {
             loaded,
             resolved,
             services,
+            secret_checked: Mutex::new(None),
         })
     }
 
@@ -64,11 +68,48 @@ impl Session {
             .context("cannot read live state")
     }
 
+    /// Whether the configured SCIM client secret is the one the managed block's digest was
+    /// made from. The planner gets this verdict, never the secret.
+    pub async fn secret_check(&self, live: &Live) -> anyhow::Result<SecretCheck> {
+        let Some(digest) = live
+            .okta
+            .app
+            .as_ref()
+            .and_then(|a| a.managed.as_ref())
+            .and_then(|m| m.secret_digest.clone())
+        else {
+            return Ok(SecretCheck::Unknown);
+        };
+        if let Some((seen, verdict)) = self.secret_checked.lock().expect("lock").as_ref()
+            && *seen == digest
+        {
+            return Ok(*verdict);
+        }
+        let secret = self.resolved.scim_client_secret.clone();
+        let compared = digest.clone();
+        let verdict = tokio::task::spawn_blocking(move || match secret.matches_digest(&compared) {
+            Some(true) => SecretCheck::Same,
+            Some(false) => SecretCheck::Differs,
+            None => SecretCheck::Unknown,
+        })
+        .await
+        .context("cannot compare the SCIM client secret")?;
+        *self.secret_checked.lock().expect("lock") = Some((digest, verdict));
+        Ok(verdict)
+    }
+
     /// Plans from `live`; planning problems are printed as config diagnostics.
-    pub fn plan(&self, live: &Live, printer: &Printer) -> anyhow::Result<Plan> {
+    pub async fn plan(
+        &self,
+        live: &Live,
+        intent: AdminIntent,
+        printer: &Printer,
+    ) -> anyhow::Result<Plan> {
         let settings = plan::Settings {
             config: self.loaded.file.clone(),
             scim_base_url: self.resolved.scim_base_url.clone(),
+            secret: self.secret_check(live).await?,
+            intent,
         };
         plan::plan(self.desired(), &settings, live).map_err(|problems| {
             for problem in &problems {

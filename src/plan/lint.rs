@@ -97,7 +97,7 @@ fn app_ref(op: &Op) -> Option<&AppRef> {
     match op {
         Op::UpdateApp { app, .. }
         | Op::SetConnection { app, .. }
-        | Op::RecordPendingHandover { app }
+        | Op::RecordPendingHandover { app, .. }
         | Op::ConnectOrHandOver { app, .. }
         | Op::PutAttribute { app, .. }
         | Op::SetMapping { app, .. }

@@ -11,15 +11,18 @@
 pub mod lint;
 mod planner;
 pub mod render;
+pub mod token;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Location;
+use crate::state::note::Confirmation;
 use crate::state::{MappingId, OktaAppId, OktaGroupId, OktaUserId, PushMappingId, Timestamp};
 
 pub use planner::{Settings, plan};
+pub use token::{AdminIntent, SecretCheck, TokenState, TokenStatus};
 
 /// The version of the plan's JSON shape.
 pub const FORMAT_VERSION: u32 = 1;
@@ -33,6 +36,8 @@ pub struct Plan {
     /// The servers' time when live state was read.
     pub observed_at: Option<Timestamp>,
     pub actions: Vec<Action>,
+    /// The bearer token Okta holds, as this read judged it (times and states only).
+    pub token: TokenStatus,
     /// A digest of every object read, by address, to refuse a stale saved plan.
     pub fingerprints: std::collections::BTreeMap<String, String>,
 }
@@ -259,6 +264,14 @@ pub enum AppRef {
     Created,
 }
 
+/// A pending console handover to record as confirmed: which token (by its mint time, so a token
+/// minted since the plan is never confirmed by it) and on what evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmHandover {
+    pub minted_at: Timestamp,
+    pub confirmation: Confirmation,
+}
+
 /// How the minted token reaches Okta.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -287,9 +300,19 @@ pub enum Op {
         scope: String,
         access_token_ttl: u64,
     },
+    /// Deletes the client and creates it again with the configured secret: WS1 revokes every
+    /// token of a client only by deleting it (reference/ws1-api.md §4.1), and cannot be asked
+    /// whether a `PUT` of a new secret revokes them (§12.5, UNVERIFIED).
+    ReplaceScimClient {
+        client_id: String,
+        scope: String,
+        access_token_ttl: u64,
+    },
     MintToken {
         client_id: String,
         handover: HandoverVia,
+        /// The client is new or recreated earlier in this plan: no earlier token of it works.
+        client_recreated: bool,
     },
     CreateDirectory {
         name: String,
@@ -308,7 +331,7 @@ pub enum Op {
         admin_note: Option<String>,
     },
     /// Read-modify-write of the whole app: these fields set, the managed block's key set, its
-    /// token record kept as read at apply time (marked confirmed when `confirm_handover`).
+    /// token record kept as read at apply time (its handover confirmed by `confirm_handover`).
     UpdateApp {
         app: AppRef,
         label: String,
@@ -320,7 +343,7 @@ pub enum Op {
         key: String,
         admin_note: Option<String>,
         activate: bool,
-        confirm_handover: bool,
+        confirm_handover: Option<ConfirmHandover>,
     },
     /// Hands the token minted by this plan to Okta through the connection API, enables the
     /// connection, and records the token (confirmed) in the managed block.
@@ -330,9 +353,11 @@ pub enum Op {
         base_url: Option<String>,
     },
     /// Writes the token minted by this plan to the `--token-out` file and records it (handover
-    /// pending) in the managed block; a person does the console step.
+    /// pending) in the managed block; a person does the console step. `provisioning_before` is
+    /// whether Okta showed provisioning on when the plan read it, before the mint.
     RecordPendingHandover {
         app: AppRef,
+        provisioning_before: bool,
     },
     /// For an app this plan creates: `SetConnection` if the connection API accepts the app,
     /// else `RecordPendingHandover`.

@@ -6,10 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::token::{self, AdminIntent, SecretCheck, TokenState, TokenStatus};
 use super::*;
 use crate::config::model::{App, Desired, MappingRule, Mode, Variant};
 use crate::config::{Diagnostic, Location, Path};
-use crate::state::note::{Handover, TokenRecord};
 use crate::state::{AppLive, Live, OktaGroupId, OktaUserId};
 
 /// Resolved, non-secret values the planner needs besides the model.
@@ -20,21 +20,38 @@ pub struct Settings {
     /// The base URL Okta provisions to: the SCIM base URL for the SCIM 1.1 app (its
     /// connection), the tenant root for the OIN app (its General settings).
     pub scim_base_url: String,
+    /// Whether the configured SCIM client secret is the recorded one (compared by the caller,
+    /// which holds the secret; the planner sees only the verdict).
+    pub secret: SecretCheck,
+    /// What the admin asked for on this run (`--confirm-handover`, `--reissue-token`).
+    pub intent: AdminIntent,
 }
 
 /// Plans the changes from `live` to `desired`. Fails with located diagnostics when the config
 /// names Okta users or groups that do not exist (scimbridge does not create them).
 pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan, Vec<Diagnostic>> {
+    let want = &desired.ws1.scim_client;
+    let status = token::assess(
+        want.client_id.as_str(),
+        want.rotation_window,
+        live.okta.app.as_ref(),
+        live.ws1.scim_client.is_some(),
+        settings.secret,
+        live.observed_at,
+        settings.intent,
+    );
     let mut planner = Planner {
         desired,
         settings,
         live,
         app: live.okta.app.as_ref(),
+        status,
+        fresh_client: false,
         actions: Vec::new(),
         problems: Vec::new(),
     };
-    planner.scim_client();
-    let minting = planner.token();
+    let replacing = planner.scim_client();
+    let minting = planner.token(replacing);
     planner.directory();
     planner.app(minting);
     planner.connection(minting);
@@ -48,12 +65,14 @@ pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan,
         return Err(planner.problems);
     }
     let mut actions = planner.actions;
+    let planner_status = planner.status;
     link(&mut actions);
     let plan = Plan {
         format_version: FORMAT_VERSION,
         config: settings.config.clone(),
         observed_at: live.observed_at,
         actions,
+        token: planner_status,
         fingerprints: live.fingerprints.clone(),
     };
     let violations = super::lint::check(&plan);
@@ -69,6 +88,10 @@ struct Planner<'a> {
     settings: &'a Settings,
     live: &'a Live,
     app: Option<&'a AppLive>,
+    /// The token's state, judged once from the managed block, Okta's evidence and server time.
+    status: TokenStatus,
+    /// The SCIM client is new or recreated by this plan: no earlier token of it works.
+    fresh_client: bool,
     actions: Vec<Action>,
     problems: Vec<Diagnostic>,
 }
@@ -118,6 +141,17 @@ enum Mint {
     No,
     First,
     Rotate,
+    /// A fresh token for a pending handover whose file may be lost (`--reissue-token`).
+    Reissue,
+}
+
+/// Why the SCIM client is deleted and created again, if it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Replace {
+    /// The configured secret is not the one the client was last proven to have.
+    Secret,
+    /// A re-issue revokes the lost, unconfirmed token; Okta uses no token of the client yet.
+    RevokeLost,
 }
 
 impl Planner<'_> {
@@ -136,106 +170,249 @@ impl Planner<'_> {
         self.actions.push(action);
     }
 
-    fn scim_client(&mut self) {
+    /// How a console handover will be confirmed: an extra step for the admin, if one is needed,
+    /// and the "verified by" line. Provisioning turning on after the mint shows the step done;
+    /// when it is on already, only a push after the old token's expiry, or the admin, can tell.
+    fn handover_evidence(&self, minting: Mint) -> (Option<String>, String) {
+        let seen_by_features = match minting {
+            Mint::No => self
+                .status
+                .newest
+                .as_ref()
+                .is_some_and(|t| t.provisioning_at_mint == Some(false)),
+            _ => !self.app.is_some_and(token::provisioning_on),
+        };
+        if seen_by_features {
+            return (
+                None,
+                "Okta's features[] turning provisioning on (it was off at the mint), or `scimbridge apply --confirm-handover`".into(),
+            );
+        }
+        let confirm = "`scimbridge apply --confirm-handover`";
+        // A push proves the new token only when every other working token is known.
+        let others_known = self.status.newest.as_ref().is_some_and(|t| t.others_known)
+            || (minting != Mint::No && self.fresh_client);
+        if self.fresh_client && minting != Mint::No {
+            return (
+                Some(format!(
+                    "Then run {confirm}, or let Okta's next successful push show it: the client is new, so no other token of it works."
+                )),
+                format!("a successful push by Okta after the mint, or {confirm}"),
+            );
+        }
+        match self
+            .status
+            .in_use
+            .as_ref()
+            .map(|t| t.expires_at)
+            .filter(|_| others_known)
+        {
+            Some(expiry) if self.status.in_use_expired() => (
+                Some(format!(
+                    "Then run {confirm}, or let Okta's next successful push show it: the old token expired ({expiry}), so only a newer one can push."
+                )),
+                format!(
+                    "a successful push by Okta after the old token's expiry ({expiry}), or {confirm}"
+                ),
+            ),
+            Some(expiry) => (
+                Some(format!(
+                    "Then run {confirm}: provisioning is on already, so Okta shows nothing that tells which token it holds until the old one expires ({expiry})."
+                )),
+                format!(
+                    "{confirm}, or a successful push by Okta after the old token's expiry ({expiry})"
+                ),
+            ),
+            None => (
+                Some(format!(
+                    "Then run {confirm}: Okta shows nothing that tells which token it holds: provisioning was already on, and a token of this client that scimbridge did not mint may still work."
+                )),
+                confirm.to_owned(),
+            ),
+        }
+    }
+
+    /// Why a console handover is still shown: what waits, and what Okta uses meanwhile.
+    fn pending_reason(&self) -> String {
+        let status = &self.status;
+        let Some(newest) = status.newest.as_ref() else {
+            return "the console step is not confirmed yet".into();
+        };
+        let mut reason = format!(
+            "the token minted {} waits in your --token-out file; the console step is not confirmed yet",
+            newest.minted_at
+        );
+        match &status.in_use {
+            Some(old) if status.in_use_expired() => reason.push_str(&format!(
+                "; Okta still uses the token minted {}, which EXPIRED {}: WS1 refuses its pushes",
+                old.minted_at, old.expires_at
+            )),
+            Some(old) => reason.push_str(&format!(
+                "; Okta still uses the token minted {}, which expires {}",
+                old.minted_at, old.expires_at
+            )),
+            None => {}
+        }
+        if self
+            .live
+            .observed_at
+            .is_some_and(|n| newest.expires_at <= n)
+        {
+            reason.push_str(&format!(
+                "; the waiting token itself expired {}: re-issue it with --reissue-token",
+                newest.expires_at
+            ));
+        }
+        reason
+    }
+
+    /// Whether the SCIM client must be deleted and created again, and why.
+    fn replacement(&self) -> Option<Replace> {
+        self.live.ws1.scim_client.as_ref()?;
+        if self.settings.secret == SecretCheck::Differs {
+            return Some(Replace::Secret);
+        }
+        // A lost, unconfirmed token is revoked when nothing else of the client is in Okta's
+        // hands: no previous token, and provisioning was off when it was minted.
+        let status = &self.status;
+        let lost_first = status.pending()
+            && status.in_use.is_none()
+            && status
+                .newest
+                .as_ref()
+                .is_some_and(|t| t.provisioning_at_mint == Some(false));
+        (self.settings.intent.reissue_token && lost_first).then_some(Replace::RevokeLost)
+    }
+
+    /// Plans the SCIM client; returns why it is replaced, if it is.
+    fn scim_client(&mut self) -> Option<Replace> {
         let want = &self.desired.ws1.scim_client;
         let resource = Resource::ScimClient(want.client_id.to_string());
-        let op_fields = (
+        let (client_id, scope, access_token_ttl) = (
             want.client_id.to_string(),
             want.scope.clone(),
             want.access_token_ttl.0,
         );
-        match &self.live.ws1.scim_client {
-            None => {
-                let mut a = action(
-                    resource,
-                    Kind::Create,
-                    &want.at,
-                    Op::CreateScimClient {
-                        client_id: op_fields.0,
-                        scope: op_fields.1,
-                        access_token_ttl: op_fields.2,
-                    },
-                );
-                a.changes = vec![
-                    Change::new(
-                        "client_id",
-                        Value::Absent,
-                        Value::text(want.client_id.as_str()),
-                    ),
-                    Change::new("scope", Value::Absent, Value::text(&want.scope)),
-                    Change::new(
-                        "grant_types",
-                        Value::Absent,
-                        Value::text("client_credentials"),
-                    ),
-                    Change::new(
-                        "access_token_ttl",
-                        Value::Absent,
-                        Value::text(want.access_token_ttl.to_string()),
-                    ),
-                    Change::new("secret", Value::Absent, Value::Sensitive),
-                ];
-                self.push(a);
-            }
-            Some(live) => {
-                let mut changes = Vec::new();
-                diff(&mut changes, "scope", &live.scope, &want.scope);
-                let live_ttl = crate::config::duration::Minutes(live.access_token_ttl);
-                diff(
-                    &mut changes,
+        let Some(live) = &self.live.ws1.scim_client else {
+            let mut a = action(
+                resource,
+                Kind::Create,
+                &want.at,
+                Op::CreateScimClient {
+                    client_id,
+                    scope,
+                    access_token_ttl,
+                },
+            );
+            a.changes = vec![
+                Change::new(
+                    "client_id",
+                    Value::Absent,
+                    Value::text(want.client_id.as_str()),
+                ),
+                Change::new("scope", Value::Absent, Value::text(&want.scope)),
+                Change::new(
+                    "grant_types",
+                    Value::Absent,
+                    Value::text("client_credentials"),
+                ),
+                Change::new(
                     "access_token_ttl",
-                    live_ttl.to_string(),
-                    want.access_token_ttl.to_string(),
-                );
-                if !live
-                    .grant_types
-                    .split_whitespace()
-                    .any(|g| g == "client_credentials")
-                {
-                    diff(
-                        &mut changes,
-                        "grant_types",
-                        &live.grant_types,
-                        "client_credentials",
-                    );
-                }
-                if changes.is_empty() {
-                    return;
-                }
-                let ttl_changed = changes.iter().any(|c| c.field == "access_token_ttl");
-                let mut a = action(
-                    resource,
-                    Kind::Update,
-                    &want.at,
-                    Op::UpdateScimClient {
-                        client_id: op_fields.0,
-                        scope: op_fields.1,
-                        access_token_ttl: op_fields.2,
-                    },
-                );
-                a.changes = changes;
-                if ttl_changed {
-                    let expiry = self
-                        .token_record()
-                        .map(|t| format!(" (it expires {})", t.expires_at))
-                        .unwrap_or_default();
-                    a.notes.push(format!(
-                        "the token Okta holds keeps its old expiry{expiry}: a TTL applies to tokens minted after the change; it is rotated inside the rotation window"
-                    ));
-                }
-                self.push(a);
-            }
+                    Value::Absent,
+                    Value::text(want.access_token_ttl.to_string()),
+                ),
+                Change::new("secret", Value::Absent, Value::Sensitive),
+            ];
+            self.push(a);
+            return None;
+        };
+        let mut changes = Vec::new();
+        diff(&mut changes, "scope", &live.scope, &want.scope);
+        let live_ttl = crate::config::duration::Minutes(live.access_token_ttl);
+        diff(
+            &mut changes,
+            "access_token_ttl",
+            live_ttl.to_string(),
+            want.access_token_ttl.to_string(),
+        );
+        if !live
+            .grant_types
+            .split_whitespace()
+            .any(|g| g == "client_credentials")
+        {
+            diff(
+                &mut changes,
+                "grant_types",
+                &live.grant_types,
+                "client_credentials",
+            );
         }
-    }
-
-    fn token_record(&self) -> Option<&TokenRecord> {
-        self.app
-            .and_then(|a| a.managed.as_ref())
-            .and_then(|m| m.token.as_ref())
+        let replace = self.replacement();
+        if let Some(why) = replace {
+            let mut a = action(
+                resource,
+                Kind::Update,
+                &want.at,
+                Op::ReplaceScimClient {
+                    client_id,
+                    scope,
+                    access_token_ttl,
+                },
+            );
+            a.changes = changes;
+            match why {
+                Replace::Secret => {
+                    a.changes
+                        .push(Change::new("secret", Value::Sensitive, Value::Sensitive));
+                    a.hazard = Some(Hazard::Disruptive);
+                    a.reason = Some("the configured secret is not the one set on the client (its recorded digest differs): the client is deleted and created again with it".into());
+                    a.notes.push("deleting the client revokes every token it issued, the one Okta holds included: provisioning stops until the new token below is handed over".into());
+                }
+                Replace::RevokeLost => {
+                    a.changes.push(Change::new(
+                        "issued_tokens",
+                        Value::text("1 unconfirmed"),
+                        Value::text("revoked"),
+                    ));
+                    a.reason = Some("--reissue-token: the unconfirmed token may sit in a lost file; WS1 revokes a client's tokens only by deleting the client, and Okta uses no token of this client yet".into());
+                }
+            }
+            a.notes.push("WS1 revokes tokens only by deleting their client (reference: ws1-api §4.1); whether a PUT of a new secret revokes them is not documented, so scimbridge never relies on it".into());
+            self.push(a);
+            return replace;
+        }
+        if changes.is_empty() {
+            return None;
+        }
+        let ttl_changed = changes.iter().any(|c| c.field == "access_token_ttl");
+        let mut a = action(
+            resource,
+            Kind::Update,
+            &want.at,
+            Op::UpdateScimClient {
+                client_id,
+                scope,
+                access_token_ttl,
+            },
+        );
+        a.changes = changes;
+        if ttl_changed {
+            let expiry = self
+                .status
+                .in_use
+                .as_ref()
+                .map(|t| format!(" (it expires {})", t.expires_at))
+                .unwrap_or_default();
+            a.notes.push(format!(
+                "the token Okta holds keeps its old expiry{expiry}: a TTL applies to tokens minted after the change; it is rotated inside the rotation window"
+            ));
+        }
+        self.push(a);
+        None
     }
 
     /// Plans minting the bearer token when needed; returns why.
-    fn token(&mut self) -> Mint {
+    fn token(&mut self, replacing: Option<Replace>) -> Mint {
         let want = &self.desired.ws1.scim_client;
         let client_id = want.client_id.to_string();
         let handover = match self.app {
@@ -243,36 +420,73 @@ impl Planner<'_> {
             Some(app) if app.capabilities.connection_api => HandoverVia::Api,
             Some(_) => HandoverVia::Manual,
         };
-        let client_new = self.live.ws1.scim_client.is_none();
-        let (mint, reason) = match self.token_record() {
-            _ if client_new => (Mint::First, "a new client has no token yet".to_owned()),
-            None => (Mint::First, "never minted".to_owned()),
-            Some(record) if record.client_id != client_id => (
-                Mint::First,
+        self.fresh_client = replacing.is_some() || self.live.ws1.scim_client.is_none();
+        let status = &self.status;
+        let reissue = self.settings.intent.reissue_token;
+        let newest = status.newest.as_ref();
+        let record = self
+            .app
+            .and_then(|a| a.managed.as_ref())
+            .and_then(|m| m.token.as_ref());
+        let (mint, reason) = match (replacing, status.state) {
+            _ if self.live.ws1.scim_client.is_none() => {
+                (Mint::First, "a new client has no token yet".to_owned())
+            }
+            (Some(Replace::Secret), _) => (
+                Mint::Rotate,
+                "the client is recreated with the configured secret, which revokes every earlier token".to_owned(),
+            ),
+            (Some(Replace::RevokeLost), _) => (
+                Mint::Reissue,
                 format!(
-                    "Okta holds a token of client `{}`, not `{client_id}`",
-                    record.client_id
+                    "--reissue-token: replaces the unconfirmed token minted {}, revoked with the client",
+                    newest.map(|t| t.minted_at.to_string()).unwrap_or_default()
                 ),
             ),
-            // A handover in progress is finished, never replaced by another token.
-            Some(record) if record.handover == Handover::Pending => (Mint::No, String::new()),
-            Some(record) => match self.live.observed_at {
-                Some(now) if record.expires_at <= now => (
-                    Mint::Rotate,
+            (None, TokenState::None) => match record {
+                Some(other) => (
+                    Mint::First,
                     format!(
-                        "the token expired {}; provisioning is failing",
-                        record.expires_at
+                        "Okta holds a token of client `{}`, not `{client_id}`",
+                        other.client_id
                     ),
                 ),
-                Some(now) if record.expires_at <= now.plus_minutes(want.rotation_window.0) => (
-                    Mint::Rotate,
-                    format!(
-                        "the token expires {}, inside the {} rotation window",
-                        record.expires_at, want.rotation_window
-                    ),
-                ),
-                _ => (Mint::No, String::new()),
+                None => (Mint::First, "never minted".to_owned()),
             },
+            (None, TokenState::Pending) if reissue => {
+                let stale = newest.map(|t| t.prior());
+                (
+                    Mint::Reissue,
+                    format!(
+                        "--reissue-token: supersedes the unconfirmed token minted {}; it stays valid until {} (WS1 revokes a token only by deleting its client, which would also cut off the token Okta uses now)",
+                        stale.as_ref().map(|t| t.minted_at.to_string()).unwrap_or_default(),
+                        stale.as_ref().map(|t| t.expires_at.to_string()).unwrap_or_default()
+                    ),
+                )
+            }
+            // A handover in progress is finished or re-issued on request, never replaced by
+            // another token on a plain re-run.
+            (None, TokenState::Pending) => (Mint::No, String::new()),
+            (None, TokenState::Expired) => (
+                Mint::Rotate,
+                format!(
+                    "the token Okta holds expired {}; provisioning is failing",
+                    newest.map(|t| t.expires_at.to_string()).unwrap_or_default()
+                ),
+            ),
+            (None, TokenState::Expiring) => (
+                Mint::Rotate,
+                format!(
+                    "the token expires {}, inside the {} rotation window",
+                    newest.map(|t| t.expires_at.to_string()).unwrap_or_default(),
+                    want.rotation_window
+                ),
+            ),
+            (None, TokenState::Confirmed) if reissue => (
+                Mint::Rotate,
+                "--reissue-token: a fresh token although Okta holds a valid one; the current one stays valid until the new one is handed over".to_owned(),
+            ),
+            (None, TokenState::Confirmed) => (Mint::No, String::new()),
         };
         if mint == Mint::No {
             return Mint::No;
@@ -289,6 +503,7 @@ impl Planner<'_> {
             Op::MintToken {
                 client_id,
                 handover,
+                client_recreated: self.fresh_client,
             },
         );
         a.reason = Some(reason);
@@ -495,22 +710,25 @@ impl Planner<'_> {
             }
             Some(block) => diff(&mut changes, "managed_block.key", &block.key, &key),
         }
-        // A handover waiting for the console step is recorded as done once Okta shows the
-        // provisioning features; a token minted in this run is recorded by its handover step.
-        let confirm_handover = minting == Mint::No
-            && live
-                .managed
-                .as_ref()
-                .and_then(|m| m.token.as_ref())
-                .is_some_and(|t| t.handover == Handover::Pending)
-            && provisioning_seen(live);
-        if confirm_handover {
+        // A console handover is recorded as confirmed only on evidence made after the mint (or
+        // the admin's word); a token minted in this run is recorded by its handover step.
+        let confirm_handover: Option<ConfirmHandover> = match (minting, &self.status.newest) {
+            (Mint::No, Some(newest)) => self.status.confirms.map(|confirmation| ConfirmHandover {
+                minted_at: newest.minted_at,
+                confirmation,
+            }),
+            _ => None,
+        };
+        if let Some(ConfirmHandover { confirmation, .. }) = confirm_handover {
             changes.push(Change::new(
                 "managed_block.token.handover",
                 Value::text("pending"),
                 Value::text("confirmed"),
             ));
-            reason = Some("the console handover is seen done (Okta shows the provisioning features on): recording it".to_owned());
+            reason = Some(format!(
+                "the console handover is confirmed: {}",
+                confirmation.by.describe()
+            ));
         }
         if changes.is_empty() {
             return;
@@ -545,10 +763,7 @@ impl Planner<'_> {
         // The OIN app's base URL is its General setting (diffed with the app), not the connection's.
         let connection_url = (want.variant == Variant::Scim11Custom).then(|| base_url.clone());
         let api = self.app.is_some_and(|a| a.capabilities.connection_api);
-        let pending = self
-            .token_record()
-            .is_some_and(|t| t.handover == Handover::Pending)
-            && !self.app.is_some_and(provisioning_seen);
+        let pending = self.status.pending();
         if api {
             let live = self.app.and_then(|a| a.connection.as_ref());
             let mut changes = Vec::new();
@@ -617,6 +832,7 @@ impl Planner<'_> {
             },
             _ => Op::RecordPendingHandover {
                 app: self.app_ref(),
+                provisioning_before: self.app.is_some_and(token::provisioning_on),
             },
         };
         let mut a = action(
@@ -627,13 +843,12 @@ impl Planner<'_> {
         );
         if minting != Mint::No {
             a.notes.push(
-                "scimbridge records the new token in the app's managed block (handover pending until the console step is seen done)"
+                "scimbridge records the new token in the app's managed block (handover pending until the console step is confirmed)"
                     .into(),
             );
         }
-        a.reason = Some(if pending {
-            "the token is waiting in your --token-out file; the console step is not seen done yet"
-                .into()
+        a.reason = Some(if minting == Mint::No {
+            self.pending_reason()
         } else if probe {
             "whether Okta's API accepts the provisioning connection is known once the app exists: scimbridge tries the API first, else this is yours to do".into()
         } else {
@@ -654,21 +869,24 @@ impl Planner<'_> {
             token_field.to_owned(),
             "the contents of your --token-out file".to_owned(),
         ));
+        let mut steps = vec![
+            format!(
+                "Open Applications > Applications > `{}` > {steps_tab}.",
+                want.label
+            ),
+            "Tick \"Enable API integration\" (already ticked when replacing a token).".into(),
+            "Enter the values below; paste the token from your file, then delete the file.".into(),
+            "Click \"Test API Credentials\"; it must succeed. Then Save.".into(),
+        ];
+        let (extra_step, verified_by) = self.handover_evidence(minting);
+        steps.extend(extra_step);
+        steps.push("Lost the file? `scimbridge apply --reissue-token --token-out NEW-FILE` mints a fresh token.".into());
+        steps.push("No Provisioning tab? The Okta licence lacks provisioning.".into());
         a.manual = Some(ManualStep {
             title: "Connect Okta to Workspace ONE Access in the Okta Admin Console".into(),
-            steps: vec![
-                format!(
-                    "Open Applications > Applications > `{}` > {steps_tab}.",
-                    want.label
-                ),
-                "Tick \"Enable API integration\".".into(),
-                "Enter the values below; paste the token from your file, then delete the file."
-                    .into(),
-                "Click \"Test API Credentials\"; it must succeed. Then Save.".into(),
-                "No Provisioning tab? The Okta licence lacks provisioning.".into(),
-            ],
+            steps,
             values,
-            verified_by: "the app's features[] (provisioning on) and the data-flow check".into(),
+            verified_by,
         });
         self.push(a);
     }
@@ -1122,13 +1340,6 @@ struct MemberKind<I> {
     resource: fn(String) -> Resource,
     assign: fn(AppRef, I, String) -> Op,
     unassign: fn(AppRef, I, String) -> Op,
-}
-
-/// Whether the console's provisioning set-up shows in the app's read-only `features[]`.
-fn provisioning_seen(app: &AppLive) -> bool {
-    app.features.iter().any(|f| {
-        f == "PUSH_NEW_USERS" || f == "PUSH_PROFILE_UPDATES" || f == "PUSH_USER_DEACTIVATION"
-    })
 }
 
 /// Fills in `depends_on`: each action needs the actions of the stages it builds on. The

@@ -76,13 +76,15 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     if plan.is_empty() {
         let _ = writeln!(out, "No changes. Live state matches {}.", plan.config);
+        let _ = writeln!(out, "Token: {}.", plan.token.summary());
         return out;
     }
     let read_at = plan
         .observed_at
         .map(|t| format!(", read at {t}"))
         .unwrap_or_default();
-    let _ = writeln!(out, "scimbridge plan for {}{read_at}:\n", plan.config);
+    let _ = writeln!(out, "scimbridge plan for {}{read_at}:", plan.config);
+    let _ = writeln!(out, "Token: {}.\n", plan.token.summary());
     for (i, action) in plan.actions.iter().enumerate() {
         let (sym, code) = symbol(action.kind);
         let hazard = action
@@ -177,6 +179,7 @@ fn line_diff(out: &mut String, old: &str, new: &str, color: bool) {
 pub fn markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### scimbridge plan for `{}`\n", plan.config);
+    let _ = writeln!(out, "**Token:** {}.\n", plan.token.summary());
     if plan.is_empty() {
         let _ = writeln!(out, "No changes. Live state matches the config.");
         return out;

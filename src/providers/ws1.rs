@@ -5,9 +5,10 @@
 //! What must hold: scimbridge authenticates with its own admin client (client credentials,
 //! Basic auth, `grant_type` in the form body) and caches that token until shortly before the
 //! server-given `expires_in`; admin endpoints are called with the vendor media types and fall
-//! back to `application/json` on 406/415 (§2.3, KB 6000953); OAuth clients are never deleted by
-//! this client (deleting revokes every token Okta holds, §1.3); the SCIM client's token is minted
-//! only by [`Ws1Client::mint_token`], which reads never call.
+//! back to `application/json` on 406/415 (§2.3, KB 6000953); an OAuth client is deleted only by
+//! [`Ws1Client::delete_oauth2_client`], which only a planned, reviewed client replacement calls
+//! (deleting revokes every token Okta holds, §1.3); the SCIM client's token is minted only by
+//! [`Ws1Client::mint_token`], which reads never call.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -487,6 +488,20 @@ impl Ws1Client {
             .admin(Method::PUT, url, MT_CLIENT, Some(&spec.body()))
             .await?;
         http::decode(&Method::PUT, &resp)
+    }
+
+    /// `DELETE …/oauth2clients/{clientId}` (204): removes the client and revokes every token it
+    /// issued (§4.1). A client already gone is not an error.
+    pub async fn delete_oauth2_client(&self, client_id: &str) -> Result<(), ApiError> {
+        let url = self.url(
+            &format!("{API}/oauth2clients/{}", super::okta::seg(client_id)),
+            &[],
+        );
+        match self.admin(Method::DELETE, url, MT_CLIENT, None).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     // ---- Directories (§5) ----

@@ -280,6 +280,9 @@ pub struct AppUserLive {
     pub status: Option<String>,
     #[serde(default)]
     pub sync_state: Option<String>,
+    /// When Okta last pushed the user successfully (`lastSync`), server time.
+    #[serde(default)]
+    pub last_sync: Option<Timestamp>,
 }
 
 /// An assigned group.

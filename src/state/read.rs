@@ -450,6 +450,7 @@ async fn finish_app(
                 scope: u.scope,
                 status: Some(u.status),
                 sync_state: u.sync_state,
+                last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
             })
             .collect(),
         groups: groups

@@ -90,6 +90,25 @@ fn converged() -> Value {
     })
 }
 
+/// `converged()` with the newest token's console handover pending: minted 2026-11-20 with Okta's
+/// provisioning `at_mint` (on or off), a previous token expiring at `previous` (if any), and
+/// alice last pushed successfully at `last_sync` (if ever).
+fn pending(at_mint: Value, previous: Option<&str>, last_sync: Option<&str>) -> Value {
+    let mut live = converged();
+    let managed = &mut live["okta"]["app"]["managed"];
+    managed["token"] = json!({"client_id": "okta-scim", "minted_at": "2026-11-20T00:00:00Z",
+        "expires_at": "2027-11-20T00:00:00Z", "handover": "pending", "via": "console",
+        "provisioning_at_mint": at_mint, "others_known": true});
+    if let Some(expires) = previous {
+        managed["previous"] = json!({"client_id": "okta-scim",
+            "minted_at": "2025-11-01T00:00:00Z", "expires_at": expires});
+    }
+    if let Some(at) = last_sync {
+        live["okta"]["app"]["users"][0]["last_sync"] = json!(at.replace(".000", ""));
+    }
+    live
+}
+
 /// Empty tenants: only the Okta users and groups the config names exist.
 fn empty() -> Value {
     json!({
@@ -119,13 +138,21 @@ fn settings(yaml: &str) -> (scimbridge::config::Desired, Settings) {
                 unreachable!("tests derive the base URL")
             }
         },
+        secret: Default::default(),
+        intent: Default::default(),
     };
     (desired, settings)
 }
 
 /// Plans `yaml` against `live` and renders the plan as text (or the planning errors).
 fn check(yaml: &str, live: Value) -> String {
-    let (desired, settings) = settings(yaml);
+    check_with(yaml, live, |_| {})
+}
+
+/// `check`, with the settings a run would add (the secret's verdict, the admin's intent).
+fn check_with(yaml: &str, live: Value, adjust: impl FnOnce(&mut Settings)) -> String {
+    let (desired, mut settings) = settings(yaml);
+    adjust(&mut settings);
     let live: Live = serde_json::from_value(live).expect("live state fixture parses");
     match plan::plan(&desired, &settings, &live) {
         Ok(plan) => {
@@ -221,7 +248,22 @@ cases! {
         *live.pointer_mut("/okta/app/features").unwrap() = json!([]);
         live
     };
-    handover_pending_and_seen_done_is_recorded: DESIRED, drift("/okta/app/managed/token/handover", json!("pending"));
+    handover_pending_is_not_confirmed_by_features_that_may_predate_the_mint: DESIRED, drift("/okta/app/managed/token/handover", json!("pending"));
+    handover_pending_is_confirmed_by_features_turned_on_after_the_mint: DESIRED, pending(json!(false), None, None);
+    rotation_pending_is_not_confirmed_by_a_push_the_old_token_could_make: DESIRED,
+        pending(json!(true), Some("2026-12-01T00:00:00Z"), Some("2026-11-22T11:00:00.000Z"));
+    rotation_pending_is_confirmed_by_a_push_after_the_old_token_expired: DESIRED, {
+        let mut live = pending(json!(true), Some("2026-11-01T00:00:00Z"), Some("2026-11-22T11:00:00.000Z"));
+        live["observed_at"] = json!("2026-11-22T12:00:00Z");
+        live
+    };
+    rotation_pending_of_a_hand_made_setup_is_not_confirmed_by_a_push: DESIRED, {
+        let mut live = pending(json!(true), Some("2026-11-01T00:00:00Z"), Some("2026-11-22T11:00:00.000Z"));
+        live["okta"]["app"]["managed"]["token"]["others_known"] = json!(false);
+        live
+    };
+    rotation_pending_after_the_old_token_expired_says_provisioning_fails: DESIRED,
+        pending(json!(true), Some("2026-11-01T00:00:00Z"), None);
     never_minted_with_connection_api_is_automatic: DESIRED, {
         let mut live = drift("/okta/app/managed/token", Value::Null);
         *live.pointer_mut("/okta/app/capabilities").unwrap() = json!({"connection_api": true, "features_api": true});
@@ -237,6 +279,32 @@ cases! {
     };
     mapping_change_with_provisioned_users_needs_apply_updates_now: DESIRED,
         drift("/okta/app/mapping/properties/internalUserType/expression", json!("\"LOCAL\""));
+}
+
+#[test]
+fn the_admin_confirms_a_pending_rotation() {
+    let live = pending(json!(true), Some("2026-12-01T00:00:00Z"), None);
+    insta::assert_snapshot!(check_with(DESIRED, live, |s| s.intent.confirm_handover = true));
+}
+
+#[test]
+fn a_changed_secret_recreates_the_client_and_hands_over_a_new_token() {
+    insta::assert_snapshot!(check_with(DESIRED, converged(), |s| {
+        s.secret = plan::SecretCheck::Differs
+    }));
+}
+
+#[test]
+fn a_reissue_of_a_lost_first_handover_revokes_it_with_the_client() {
+    let mut live = pending(json!(false), None, None);
+    live["okta"]["app"]["features"] = json!([]);
+    insta::assert_snapshot!(check_with(DESIRED, live, |s| s.intent.reissue_token = true));
+}
+
+#[test]
+fn a_reissue_of_a_lost_rotation_supersedes_it_and_keeps_the_old_token_working() {
+    let live = pending(json!(true), Some("2026-12-01T00:00:00Z"), None);
+    insta::assert_snapshot!(check_with(DESIRED, live, |s| s.intent.reissue_token = true));
 }
 
 #[test]

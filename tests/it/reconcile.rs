@@ -43,27 +43,31 @@ impl Run {
     }
 }
 
-/// Replaces the sandbox's URLs and RFC 3339 times with stable placeholders.
-fn normalize(text: &str, sb: &RunningSandbox) -> String {
+/// Replaces the sandbox's URLs, RFC 3339 times and dates with stable placeholders.
+pub(crate) fn normalize(text: &str, sb: &RunningSandbox) -> String {
     let text = text
         .replace(&sb.ws1_url, "http://WS1")
         .replace(&sb.okta_url, "http://OKTA");
     let bytes = text.as_bytes();
+    let shaped = |at: usize, len: usize, shape: &[u8]| {
+        bytes.len() >= at + len
+            && bytes[at..at + len].iter().zip(shape).all(|(b, s)| {
+                if *s == b'9' {
+                    b.is_ascii_digit()
+                } else {
+                    b == s
+                }
+            })
+    };
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
-        let candidate = &bytes[i..(i + 20).min(bytes.len())];
-        let is_time = candidate.len() == 20
-            && candidate.iter().enumerate().all(|(j, b)| match j {
-                4 | 7 => *b == b'-',
-                10 => *b == b'T',
-                13 | 16 => *b == b':',
-                19 => *b == b'Z',
-                _ => b.is_ascii_digit(),
-            });
-        if is_time {
+        if shaped(i, 20, b"9999-99-99T99:99:99Z") {
             out.push_str("<TIME>");
             i += 20;
+        } else if shaped(i, 10, b"9999-99-99") {
+            out.push_str("<DATE>");
+            i += 10;
         } else {
             let ch = text[i..].chars().next().expect("char");
             out.push(ch);
@@ -76,6 +80,13 @@ fn normalize(text: &str, sb: &RunningSandbox) -> String {
 /// Runs `scimbridge <args>` from the repository root with the sandbox's credentials.
 async fn scimbridge(sb: &RunningSandbox, args: &[&str]) -> Run {
     scimbridge_with(sb.credentials(), args).await
+}
+
+/// A `--token-out` path in a fresh directory, which lives as long as the returned guard.
+pub(crate) fn token_out() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("okta-token").to_string_lossy().into_owned();
+    (dir, path)
 }
 
 /// `apply -c <config> --auto-approve --token-out <token_out>` with the sandbox's credentials.
@@ -384,7 +395,8 @@ fn example_with_user(dir: &Path, login: &str) -> String {
 async fn a_sync_failure_is_named_by_the_data_flow_report() {
     let sb = seeded().await;
     api_supports(&sb, &["scim1testapp"]).await;
-    let run = apply(&sb, SCIM11, "/nonexistent/x").await;
+    let (_dir, out) = token_out();
+    let run = apply(&sb, SCIM11, &out).await;
     assert_eq!(run.code, 0, "{run:?}");
     // WS1 starts refusing new users; Okta's push for the next one fails.
     sb.shared.add_fault(scimbridge::sandbox::Fault {
@@ -462,7 +474,8 @@ async fn lost_answers_and_a_failure_mid_apply_then_a_rerun_converge_without_dupl
         error_status: Some(500),
         ..Default::default()
     });
-    let first = apply(&sb, SCIM11, "/nonexistent/x").await;
+    let (_dir, out) = token_out();
+    let first = apply(&sb, SCIM11, &out).await;
     assert_eq!(first.code, 1, "{first:?}");
     assert!(
         first
@@ -506,11 +519,8 @@ async fn lost_answers_and_a_failure_mid_apply_then_a_rerun_converge_without_dupl
 async fn apply_refuses_before_any_change_without_confirmation_or_allow_destroy() {
     let sb = seeded().await;
     // No terminal to confirm on, no --auto-approve.
-    let run = scimbridge(
-        &sb,
-        &["apply", "-c", SCIM11, "--token-out", "/nonexistent/t"],
-    )
-    .await;
+    let (_dir, out) = token_out();
+    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--token-out", &out]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("re-run with --auto-approve"),
@@ -522,7 +532,7 @@ async fn apply_refuses_before_any_change_without_confirmation_or_allow_destroy()
     // Converge, then hand-assign a group the `exact` collection does not list: removing it is
     // disruptive beyond the default cap of 0.
     api_supports(&sb, &["scim1testapp"]).await;
-    let run = apply(&sb, SCIM11, "/nonexistent/t").await;
+    let run = apply(&sb, SCIM11, &out).await;
     assert_eq!(run.code, 0, "{run:?}");
     let okta = format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN);
     let groups: serde_json::Value = crate::support::http()
@@ -578,7 +588,8 @@ async fn apply_refuses_before_any_change_without_confirmation_or_allow_destroy()
 async fn a_token_inside_its_rotation_window_is_rotated_and_handed_over() {
     let sb = seeded().await;
     api_supports(&sb, &["scim1testapp"]).await;
-    let run = apply(&sb, SCIM11, "/nonexistent/t").await;
+    let (_dir, out) = token_out();
+    let run = apply(&sb, SCIM11, &out).await;
     assert_eq!(run.code, 0, "{run:?}");
     // 340 days on: the 365-day token is inside the 30-day rotation window.
     sb.clock
