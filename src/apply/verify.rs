@@ -1,31 +1,43 @@
 //! The proofs after applying: wait for Okta's asynchronous pushes, then check that users really
-//! arrived in WS1 as the config says (the data-flow check).
+//! arrived in WS1 as the config says (the data-flow check). `drift` runs the same check on
+//! what it read.
 //!
 //! What must hold: reads only; waiting is bounded (a push that never finishes is reported, not
 //! waited for forever); every assigned Okta user is looked for in WS1 by the userName the app's
-//! template gives it, and compared on the workspace attributes the config maps.
+//! template gives it, and compared on the workspace attributes the config maps. The reads are
+//! pages, not one request per user: Okta's app users come with their Okta user embedded
+//! (`expand=user`), and past [`LOOKUP_LIMIT`] users WS1's users are listed rather than looked
+//! up one by one.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use super::dataflow::{self, Expected, Found, UserReport};
-use super::expression::{self, Profile};
+use super::expression;
 use crate::config::model::{Desired, MappingRule};
-use crate::providers::okta::{self, AppId};
-use crate::state::read::{LOOKUP_LIMIT, Services, each};
+use crate::providers::okta::AppId;
+use crate::state::read::{self, LOOKUP_LIMIT, Services, each};
+use crate::state::{AppUserLive, OktaUserId};
 
 /// The WS1 workspace extension's attributes the data-flow check compares.
 const WORKSPACE_ATTRIBUTES: [&str; 3] = ["domain", "internalUserType", "userPrincipalName"];
 
-/// Polls the app's users until none is still being pushed, or `timeout` passes; returns whether
-/// they all settled.
+/// Whether Okta still has work queued or running for an app user: `SYNCING` is a running push,
+/// `STAGED` a queued one (reference: AppUserStatus) unless its push already failed (`ERROR`).
+/// A queued user may show `syncState` `DISABLED` meanwhile, so that is waited for too.
+pub fn busy(user: &AppUserLive) -> bool {
+    let sync = user.sync_state.as_deref();
+    sync == Some("SYNCING") || (user.status.as_deref() == Some("STAGED") && sync != Some("ERROR"))
+}
+
+/// Polls the app's users until none is queued or being pushed, or `timeout` passes; returns the
+/// last read (with profiles) and whether every push settled.
 pub async fn wait_for_pushes(
     services: &Services,
     app: &AppId,
     timeout: Duration,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<(Vec<AppUserLive>, bool)> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(50);
     loop {
@@ -34,90 +46,100 @@ pub async fn wait_for_pushes(
             .app_users(app)
             .await
             .context("cannot read the app's users")?;
-        let busy = users
-            .iter()
-            .any(|u| matches!(u.sync_state.as_deref(), Some("SYNCING")));
-        if !busy {
-            return Ok(true);
+        let users = read::app_users_live(&services.okta, users, Default::default()).await?;
+        if !users.iter().any(busy) {
+            return Ok((users, true));
         }
         if started.elapsed() >= timeout {
-            return Ok(false);
+            return Ok((users, false));
         }
         tokio::time::sleep(pause.min(timeout.saturating_sub(started.elapsed()))).await;
         pause = (pause * 2).min(Duration::from_secs(2));
     }
 }
 
-/// Compares every user assigned to the app (and every login in `unassigned`, which must be
-/// inactive) with WS1.
+/// Compares every user assigned to the app (`app_users`, as read) and every user in
+/// `unassigned` (which must be inactive in WS1) with what WS1 holds. `template` is the app's
+/// username template.
 pub async fn data_flow(
     desired: &Desired,
     services: &Services,
-    app: &AppId,
-    unassigned: &[okta::UserId],
+    template: &str,
+    app_users: &[AppUserLive],
+    unassigned: &[OktaUserId],
 ) -> anyhow::Result<Vec<UserReport>> {
     let okta = &services.okta;
-    let app_users = okta
-        .app_users(app)
-        .await
-        .context("cannot read the app's users")?;
-    let template = okta
-        .get_app(app)
-        .await
-        .context("cannot read the app")?
-        .user_name_template
-        .unwrap_or_else(|| "${source.login}".into());
-    let ids: Vec<okta::UserId> = app_users
-        .iter()
-        .map(|u| u.id.clone())
-        .chain(unassigned.iter().cloned())
-        .collect();
-    let users: Vec<okta::User> = each(&ids, |id| async move {
-        okta.user_by_login(id.as_str())
+    let gone: Vec<crate::providers::okta::User> = each(unassigned, |id| async move {
+        okta.user_by_login(&id.0)
             .await
             .with_context(|| format!("cannot read the Okta user {id}"))
     })
     .await?;
-    let sync: BTreeMap<&str, Option<String>> = app_users
-        .iter()
-        .map(|u| (u.id.as_str(), u.sync_state.clone()))
-        .collect();
+    let gone = read::app_users_live(
+        okta,
+        Vec::new(),
+        gone.into_iter().map(|u| (u.id.0.clone(), u)).collect(),
+    )
+    .await?;
+    let mut expected = expected_users(desired, template, app_users, true);
+    expected.extend(expected_users(desired, template, &gone, false));
+    let found = ws1_users(services, &expected).await?;
+    Ok(dataflow::check(&expected, &found))
+}
+
+/// What each user should look like in WS1: its userName from the app's template and the
+/// workspace attributes the config maps, evaluated on its Okta profile.
+fn expected_users(
+    desired: &Desired,
+    template: &str,
+    users: &[AppUserLive],
+    assigned: bool,
+) -> Vec<Expected> {
     let mappings = workspace_mappings(desired);
-    let expected: Vec<Expected> = users
+    let template = if template.is_empty() {
+        "${source.login}"
+    } else {
+        template
+    };
+    users
         .iter()
         .map(|user| {
-            let profile = profile_of(user);
             let attributes = mappings
                 .iter()
                 .filter_map(|(name, expr)| {
-                    Some((name.clone(), expression::evaluate(expr, &profile)?))
+                    Some((name.clone(), expression::evaluate(expr, &user.profile)?))
                 })
                 .collect();
             Expected {
-                login: user.profile.login.clone(),
-                user_name: expression::evaluate_username(&template, &profile)
-                    .unwrap_or_else(|| user.profile.login.clone()),
+                login: user.login.clone(),
+                user_name: expression::evaluate_username(template, &user.profile)
+                    .unwrap_or_else(|| user.login.clone()),
                 attributes,
-                assigned: sync.contains_key(user.id.as_str()),
-                okta_sync_state: sync.get(user.id.as_str()).cloned().flatten(),
+                assigned,
+                okta_sync_state: user.sync_state.clone(),
                 okta_sync_error: None,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The WS1 users the expected ones could be: looked up by userName one by one, or past
+/// [`LOOKUP_LIMIT`] every user listed in pages.
+async fn ws1_users(services: &Services, expected: &[Expected]) -> anyhow::Result<Vec<Found>> {
     let ws1 = &services.ws1;
     let scim_users = if expected.len() > LOOKUP_LIMIT {
         ws1.scim_users(None)
             .await
             .context("cannot list the WS1 users")?
     } else {
-        each(&expected, |want| async move {
+        each(expected, |want| async move {
             ws1.scim_users_by_username(&want.user_name)
                 .await
                 .with_context(|| format!("cannot look up the WS1 user {}", want.user_name))
         })
         .await?
     };
-    let found: Vec<Found> = scim_users
+    Ok(scim_users
         .into_iter()
         .map(|u| {
             let ext = u.workspace.unwrap_or_default();
@@ -135,8 +157,7 @@ pub async fn data_flow(
                 attributes,
             }
         })
-        .collect();
-    Ok(dataflow::check(&expected, &found))
+        .collect())
 }
 
 /// The config's mappings onto WS1 workspace attributes: WS1 attribute name → expression.
@@ -160,17 +181,4 @@ fn workspace_mappings(desired: &Desired) -> Vec<(String, String)> {
                 .then(|| (ws1_name.to_owned(), expression.clone()))
         })
         .collect()
-}
-
-fn profile_of(user: &okta::User) -> Profile {
-    let p = &user.profile;
-    [
-        ("login", Some(p.login.clone())),
-        ("email", p.email.clone()),
-        ("firstName", p.first_name.clone()),
-        ("lastName", p.last_name.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
-    .collect()
 }

@@ -20,7 +20,8 @@ use crate::apply::token_file::TokenFile;
 use crate::apply::verify;
 use crate::plan::render;
 use crate::plan::{AdminIntent, HandoverVia, Kind, Op, Plan};
-use crate::providers::okta::{AppId, UserId};
+use crate::providers::okta::AppId;
+use crate::state::OktaUserId;
 use crate::state::note::Handover;
 
 /// How many actions run at once; Okta's rate limits are respected by the HTTP layer's pacing.
@@ -259,7 +260,7 @@ async fn verify_and_report(
     let flow_ok = match live.okta.app.as_ref() {
         Some(app) if app.features.iter().any(|f| f == "PUSH_NEW_USERS") => {
             let id = AppId(app.id.0.clone());
-            let settled =
+            let (app_users, settled) =
                 verify::wait_for_pushes(&session.services, &id, Duration::from_secs(args.wait))
                     .await?;
             if !settled {
@@ -268,17 +269,23 @@ async fn verify_and_report(
                     args.wait
                 ));
             }
-            let unassigned: Vec<UserId> = applied
+            let unassigned: Vec<OktaUserId> = applied
                 .actions
                 .iter()
                 .filter_map(|a| match &a.op {
-                    Op::UnassignUser { user, .. } => Some(UserId(user.0.clone())),
+                    Op::UnassignUser { user, .. } => Some(user.clone()),
                     _ => None,
                 })
                 .collect();
-            let problems =
-                verify::data_flow(session.desired(), &session.services, &id, &unassigned).await?;
-            let assigned = app.users.len();
+            let problems = verify::data_flow(
+                session.desired(),
+                &session.services,
+                &app.username_template,
+                &app_users,
+                &unassigned,
+            )
+            .await?;
+            let assigned = app_users.len();
             if problems.is_empty() {
                 printer.out(&format!(
                     "Data flow: all {assigned} user(s) assigned in Okta are in WS1's directory with the expected attributes."

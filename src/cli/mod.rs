@@ -5,6 +5,7 @@
 
 mod apply;
 mod demo;
+mod drift;
 mod plan;
 mod printer;
 mod sandbox;
@@ -22,7 +23,7 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success; no changes
   1  error
-  2  changes present, manual steps included (plan --detailed-exitcode, drift)
+  2  changes present, manual steps included (plan --detailed-exitcode); drift found (drift)
   3  apply converged except for manual steps still pending";
 
 /// Okta → Workspace ONE Access SCIM provisioning as reviewed, repeatable configuration.
@@ -45,6 +46,9 @@ enum Command {
     Plan(plan::Args),
     /// Apply the plan: change what differs, then verify convergence and the data flow.
     Apply(apply::Args),
+    /// Report config, token and data-flow drift for a scheduled job; reads only.
+    /// Exit 0 no drift, 2 drift, 1 could not tell.
+    Drift(drift::Args),
     /// The whole flow against the sandbox: plan, apply, the console step, users in WS1, no-op plan.
     Demo(demo::Args),
     /// Print the config's JSON Schema.
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args, &printer),
         Command::Plan(args) => plan::run(args, &printer),
         Command::Apply(args) => apply::run(args, &printer),
+        Command::Drift(args) => drift::run(args, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),

@@ -272,16 +272,15 @@ impl Planner<'_> {
         if self.settings.secret == SecretCheck::Differs {
             return Some(Replace::Secret);
         }
-        // A lost, unconfirmed token is revoked when nothing else of the client is in Okta's
-        // hands: no previous token, and provisioning was off when it was minted.
+        // A lost, unconfirmed token is revoked (with its client) when that disrupts nothing:
+        // Okta uses no working token of the client (none handed over yet, or the old one has
+        // expired), and no token scimbridge does not know of can be in use.
         let status = &self.status;
-        let lost_first = status.pending()
-            && status.in_use.is_none()
-            && status
-                .newest
-                .as_ref()
-                .is_some_and(|t| t.provisioning_at_mint == Some(false));
-        (self.settings.intent.reissue_token && lost_first).then_some(Replace::RevokeLost)
+        let newest = status.newest.as_ref()?;
+        let nothing_working = status.in_use.is_none() || status.in_use_expired();
+        let all_known = newest.others_known || newest.provisioning_at_mint == Some(false);
+        (self.settings.intent.reissue_token && status.pending() && nothing_working && all_known)
+            .then_some(Replace::RevokeLost)
     }
 
     /// Plans the SCIM client; returns why it is replaced, if it is.
@@ -369,12 +368,13 @@ impl Planner<'_> {
                     a.notes.push("deleting the client revokes every token it issued, the one Okta holds included: provisioning stops until the new token below is handed over".into());
                 }
                 Replace::RevokeLost => {
+                    let unconfirmed = 1 + self.status.strays.len();
                     a.changes.push(Change::new(
                         "issued_tokens",
-                        Value::text("1 unconfirmed"),
+                        Value::text(format!("{unconfirmed} unconfirmed")),
                         Value::text("revoked"),
                     ));
-                    a.reason = Some("--reissue-token: the unconfirmed token may sit in a lost file; WS1 revokes a client's tokens only by deleting the client, and Okta uses no token of this client yet".into());
+                    a.reason = Some("--reissue-token: the unconfirmed token may sit in a lost file; WS1 revokes a client's tokens only by deleting the client, and Okta uses no working token of it (none handed over yet, or the old one expired)".into());
                 }
             }
             a.notes.push("WS1 revokes tokens only by deleting their client (reference: ws1-api §4.1); whether a PUT of a new secret revokes them is not documented, so scimbridge never relies on it".into());

@@ -149,14 +149,14 @@ pub fn assess(
             .filter(|p| p.client_id == client_id)
     };
     status.days_left = match (status.in_use.as_ref(), now) {
-        // Whole days left, rounded up while valid ("in 365 days" right after a 365-day mint),
-        // down once expired.
+        // Whole days left, rounded up while valid ("in 365 days" right after a 365-day mint);
+        // whole days since, once expired (0 on the day it expired).
         (Some(token), Some(now)) => {
             let secs = token.expires_at.0 - now.0;
             Some(if secs > 0 {
                 (secs + 86_399) / 86_400
             } else {
-                secs.div_euclid(86_400)
+                secs / 86_400
             })
         }
         _ => None,
@@ -208,7 +208,7 @@ fn evidence(
         u.sync_state.as_deref() == Some("SYNCHRONIZED") && u.last_sync.is_some_and(|t| t > after)
     });
     pushed_after.then_some(Confirmation {
-        by: ConfirmedBy::PushAfterOldExpiry,
+        by: ConfirmedBy::PushAfterOthersEnded,
         at: now,
     })
 }
@@ -242,9 +242,10 @@ impl TokenStatus {
             newest.minted_at.date(),
             newest.expires_at.date()
         );
+        let expired = self.in_use_expired();
         let days = |d: i64| match d {
-            d if d < 0 => format!("expired {} day(s) ago", -d),
-            0 => "expires today".to_owned(),
+            0 if expired => "expired today".to_owned(),
+            d if expired => format!("expired {} day(s) ago", -d),
             d => format!("expires in {d} day(s)"),
         };
         match self.state {
@@ -261,7 +262,7 @@ impl TokenStatus {
                         },
                         days(d)
                     ),
-                    _ => "; until it is done Okta has no token of scimbridge's".to_owned(),
+                    _ => "; until it is done Okta has no working token of scimbridge's".to_owned(),
                 };
                 format!(
                     "the token of `{client}` {lifetime} waits for its console handover (pending since {}){old}",

@@ -291,6 +291,16 @@ pub struct AppUser {
     pub credentials: AppUserCredentials,
     pub profile: Value,
     pub last_sync: Option<String>,
+    /// What `expand=user` embeds; absent where Okta does not embed it.
+    #[serde(rename = "_embedded")]
+    pub embedded: Option<AppUserEmbedded>,
+}
+
+/// `_embedded` of an app user (reference/okta-api.md §10, `expand=user`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AppUserEmbedded {
+    pub user: Option<User>,
 }
 
 /// A group's assignment to an app (reference/okta-api.md §10).
@@ -817,10 +827,15 @@ impl OktaClient {
 
     // ---- Assignments (§10) ----
 
-    /// `GET /api/v1/apps/{id}/users`, every page (direct `USER` and group-derived `GROUP`).
+    /// `GET /api/v1/apps/{id}/users?expand=user`, every page of 500 (direct `USER` and
+    /// group-derived `GROUP`). `expand=user` embeds each Okta user, which saves one lookup per
+    /// user where Okta honours it; callers fall back to lookups where it is absent.
     pub async fn app_users(&self, app: &AppId) -> Result<Vec<AppUser>, ApiError> {
-        self.list(&app_path(app, "/users"), &[("limit", "500")])
-            .await
+        self.list(
+            &app_path(app, "/users"),
+            &[("limit", "500"), ("expand", "user")],
+        )
+        .await
     }
 
     /// `POST /api/v1/apps/{id}/users` assigning a user directly.

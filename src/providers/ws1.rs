@@ -11,7 +11,7 @@
 //! [`Ws1Client::mint_token`], which reads never call.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -30,7 +30,10 @@ const TOKEN_PATH: &str = "/SAAS/auth/oauthtoken";
 pub const SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
 /// The cached admin token is renewed this long before the server says it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
-const SCIM_PAGE: usize = 1000;
+/// SCIM page sizes, largest first: public scripts list 1,000 to 10,000 users a page, the
+/// maximum is not documented (§6.4), and SW18 answers 404 to an invalid `count`; a size the
+/// tenant refuses is dropped for the next.
+const SCIM_PAGES: [usize; 3] = [10_000, 1_000, 100];
 
 const MT_CLIENT: &str = "application/vnd.vmware.horizon.manager.oauth2client+json";
 const MT_CLIENT_LIST: &str = "application/vnd.vmware.horizon.manager.oauth2clientsummarylist+json";
@@ -208,6 +211,8 @@ pub struct Ws1Client {
     token: Arc<Mutex<Option<CachedToken>>>,
     /// Set once the tenant refused a vendor media type: from then on plain JSON is sent.
     plain_json: Arc<AtomicBool>,
+    /// Index into [`SCIM_PAGES`] of the largest page size the tenant accepted.
+    scim_page: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Ws1Client {
@@ -248,6 +253,7 @@ impl Ws1Client {
             client_secret,
             token: Arc::new(Mutex::new(None)),
             plain_json: Arc::new(AtomicBool::new(false)),
+            scim_page: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -646,7 +652,11 @@ impl Ws1Client {
         // Okta itself sends).
         let mut start = 1usize;
         loop {
-            let (s, c) = (start.to_string(), SCIM_PAGE.to_string());
+            let size = self
+                .scim_page
+                .load(Ordering::Relaxed)
+                .min(SCIM_PAGES.len() - 1);
+            let (s, c) = (start.to_string(), SCIM_PAGES[size].to_string());
             let mut query = vec![("startIndex", s.as_str()), ("count", c.as_str())];
             if let Some(f) = filter {
                 query.push(("filter", f));
@@ -656,7 +666,23 @@ impl Ws1Client {
             let req = Request::new(Method::GET, url)
                 .header(AUTHORIZATION, auth)
                 .header(ACCEPT, HeaderValue::from_static("application/json"));
-            let resp = self.http.send(req).await?;
+            let resp = match self.http.send(req).await {
+                // Unfiltered, a 400 or 404 can only be about the page (a filtered list may be
+                // refused for its filter).
+                Err(e)
+                    if filter.is_none()
+                        && matches!(e.details().status, Some(400 | 404))
+                        && size + 1 < SCIM_PAGES.len() =>
+                {
+                    tracing::debug!(
+                        count = SCIM_PAGES[size],
+                        "the tenant refused the SCIM page size; trying a smaller one"
+                    );
+                    self.scim_page.store(size + 1, Ordering::Relaxed);
+                    continue;
+                }
+                other => other?,
+            };
             let page: ListResponse<T> = http::decode(&Method::GET, &resp)?;
             let got = page.resources.len();
             out.extend(page.resources);

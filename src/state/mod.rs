@@ -283,6 +283,10 @@ pub struct AppUserLive {
     /// When Okta last pushed the user successfully (`lastSync`), server time.
     #[serde(default)]
     pub last_sync: Option<Timestamp>,
+    /// The Okta user's profile fields that mapping expressions read (`login`, `email`,
+    /// `firstName`, `lastName`), for the data-flow check.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profile: BTreeMap<String, String>,
 }
 
 /// An assigned group.
@@ -301,4 +305,18 @@ pub struct PushLive {
     pub source_group_id: OktaGroupId,
     /// `ACTIVE`, `INACTIVE` or `ERROR`.
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn rfc3339_with_fractional_seconds_as_okta_writes_it() {
+        assert_eq!(
+            Timestamp::parse_rfc3339("2027-12-04T06:09:53.000Z"),
+            Timestamp::parse_rfc3339("2027-12-04T06:09:53Z")
+        );
+        assert!(Timestamp::parse_rfc3339("2027-12-04T06:09:53Z").is_some());
+    }
 }

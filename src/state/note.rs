@@ -120,8 +120,9 @@ pub enum ConfirmedBy {
     /// Okta's provisioning features were off when the token was minted and are on now: the
     /// console step was done after the mint.
     FeaturesAfterMint,
-    /// Okta pushed a user successfully after the token it held before had expired.
-    PushAfterOldExpiry,
+    /// Okta pushed a user successfully after every other working token of the client had
+    /// expired or been revoked.
+    PushAfterOthersEnded,
     /// The admin said so (`apply --confirm-handover`).
     Admin,
     /// Recorded as confirmed by a scimbridge that did not record why.
@@ -133,7 +134,7 @@ impl ConfirmedBy {
         match self {
             ConfirmedBy::Api => "api",
             ConfirmedBy::FeaturesAfterMint => "features-after-mint",
-            ConfirmedBy::PushAfterOldExpiry => "push-after-old-expiry",
+            ConfirmedBy::PushAfterOthersEnded => "push-after-others-ended",
             ConfirmedBy::Admin => "admin",
             ConfirmedBy::Unrecorded => "unrecorded",
         }
@@ -143,7 +144,7 @@ impl ConfirmedBy {
         [
             ConfirmedBy::Api,
             ConfirmedBy::FeaturesAfterMint,
-            ConfirmedBy::PushAfterOldExpiry,
+            ConfirmedBy::PushAfterOthersEnded,
             ConfirmedBy::Admin,
             ConfirmedBy::Unrecorded,
         ]
@@ -158,8 +159,8 @@ impl ConfirmedBy {
             ConfirmedBy::FeaturesAfterMint => {
                 "Okta turned provisioning on after it was minted (it was off at the mint)"
             }
-            ConfirmedBy::PushAfterOldExpiry => {
-                "Okta pushed a user successfully after the previous token had expired"
+            ConfirmedBy::PushAfterOthersEnded => {
+                "Okta pushed a user successfully after every other token of the client had expired or been revoked"
             }
             ConfirmedBy::Admin => "the admin confirmed the console step (--confirm-handover)",
             ConfirmedBy::Unrecorded => "recorded by an earlier scimbridge, evidence not recorded",

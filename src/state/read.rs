@@ -136,8 +136,9 @@ async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaL
         .chain(&app_want.group_push)
         .map(|m| m.value.as_str())
         .collect();
-    // The app's own reads (its user pages above all) overlap the org's user and group pages:
-    // the longest chain of pages, not their sum, bounds the time.
+    // The app's reads (its user pages above all) overlap the org's group pages. Its users come
+    // with their Okta user embedded (`expand=user`), so only the config's logins not among
+    // them are looked up afterwards: none at all once everything is assigned.
     let app_parts = async {
         match find_app(desired, okta).await? {
             None => Ok(None),
@@ -147,12 +148,24 @@ async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaL
             }
         }
     };
-    let (found, users, groups) = tokio::try_join!(
-        app_parts,
-        read_users(okta, &logins),
-        read_groups(okta, &group_names)
-    )?;
-    let (users, user_logins) = users;
+    let (found, groups) = tokio::try_join!(app_parts, read_groups(okta, &group_names))?;
+    let embedded: Vec<okta::User> = found
+        .iter()
+        .flat_map(|(_, parts)| &parts.users)
+        .filter_map(|u| u.embedded.as_ref()?.user.clone())
+        .collect();
+    let assigned: BTreeSet<String> = embedded
+        .iter()
+        .map(|u| u.profile.login.to_lowercase())
+        .collect();
+    let missing: Vec<&str> = logins
+        .iter()
+        .copied()
+        .filter(|l| !assigned.contains(&l.to_lowercase()))
+        .collect();
+    let mut seen = read_users(okta, &missing).await?;
+    seen.extend(embedded);
+    let (users, user_logins) = by_login(&logins, seen);
     let (groups, group_names_by_id) = groups;
     let app = match found {
         None => None,
@@ -217,24 +230,27 @@ where
 
 type ByName<I> = (BTreeMap<String, I>, BTreeMap<String, String>);
 
-/// The config's logins → user ids, and every user id seen → login.
-async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<ByName<OktaUserId>> {
-    let users: Vec<okta::User> = if logins.len() > LOOKUP_LIMIT {
-        okta.all_users()
+/// The Okta users with these logins: one lookup each, or past [`LOOKUP_LIMIT`] every user
+/// listed (fewer requests).
+async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<Vec<okta::User>> {
+    if logins.len() > LOOKUP_LIMIT {
+        return okta.all_users().await.context("cannot list the Okta users");
+    }
+    each(logins, |login| async move {
+        okta.user_by_login(login)
             .await
-            .context("cannot list the Okta users")?
-    } else {
-        each(logins, |login| async move {
-            okta.user_by_login(login)
-                .await
-                .with_context(|| format!("cannot look up the Okta user `{login}`"))
-        })
-        .await?
-    };
-    let by_id: BTreeMap<String, String> = users
-        .iter()
-        .map(|u| (u.id.0.clone(), u.profile.login.clone()))
-        .collect();
+            .with_context(|| format!("cannot look up the Okta user `{login}`"))
+    })
+    .await
+}
+
+/// The config's logins → user ids, and every user seen, by id.
+fn by_login(
+    logins: &[&str],
+    users: Vec<okta::User>,
+) -> (BTreeMap<String, OktaUserId>, BTreeMap<String, okta::User>) {
+    let by_id: BTreeMap<String, okta::User> =
+        users.iter().map(|u| (u.id.0.clone(), u.clone())).collect();
     let wanted: BTreeSet<String> = logins.iter().map(|l| l.to_lowercase()).collect();
     // Okta logins compare case-insensitively; the config's spelling is the key.
     let by_login_lower: BTreeMap<String, String> = users
@@ -250,7 +266,7 @@ async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<ByName
                 .map(|id| ((*l).to_owned(), OktaUserId(id.clone())))
         })
         .collect();
-    Ok((ids, by_id))
+    (ids, by_id)
 }
 
 /// The config's group names → ids, and every group id seen → name.
@@ -336,7 +352,7 @@ async fn finish_app(
     okta: &OktaClient,
     app: okta::App,
     parts: AppParts,
-    mut user_logins: BTreeMap<String, String>,
+    known_users: BTreeMap<String, okta::User>,
     mut group_names: BTreeMap<String, String>,
 ) -> anyhow::Result<AppLive> {
     let AppParts {
@@ -348,19 +364,8 @@ async fn finish_app(
         groups,
         pushes,
     } = parts;
-    // Users and groups assigned outside the config are named by a lookup of their own.
-    let unknown_users: Vec<okta::UserId> = users
-        .iter()
-        .filter(|u| !user_logins.contains_key(u.id.as_str()))
-        .map(|u| u.id.clone())
-        .collect();
-    let found: Vec<okta::User> = each(&unknown_users, |uid| async move {
-        okta.user_by_login(uid.as_str())
-            .await
-            .with_context(|| format!("cannot read the Okta user {uid}"))
-    })
-    .await?;
-    user_logins.extend(found.into_iter().map(|u| (u.id.0, u.profile.login)));
+    let users = app_users_live(okta, users, known_users).await?;
+    // Groups assigned outside the config are named by a lookup of their own.
     let unknown_groups: Vec<okta::GroupId> = groups
         .iter()
         .map(|g| g.id.clone())
@@ -409,12 +414,6 @@ async fn finish_app(
             (name.clone(), live)
         })
         .collect();
-    let login_of = |id: &str| {
-        user_logins
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned())
-    };
     let name_of = |id: &str| {
         group_names
             .get(id)
@@ -442,17 +441,7 @@ async fn finish_app(
         connection,
         attributes,
         mapping,
-        users: users
-            .into_iter()
-            .map(|u| AppUserLive {
-                login: login_of(u.id.as_str()),
-                id: OktaUserId(u.id.0),
-                scope: u.scope,
-                status: Some(u.status),
-                sync_state: u.sync_state,
-                last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
-            })
-            .collect(),
+        users,
         groups: groups
             .into_iter()
             .map(|g| AppGroupLive {
@@ -469,6 +458,64 @@ async fn finish_app(
             })
             .collect(),
     })
+}
+
+/// The app's users in our own terms, each with its Okta user's login and profile: embedded by
+/// `expand=user`, else among `known` (users already read), else looked up by id (reads only).
+pub async fn app_users_live(
+    okta: &OktaClient,
+    users: Vec<okta::AppUser>,
+    mut known: BTreeMap<String, okta::User>,
+) -> anyhow::Result<Vec<AppUserLive>> {
+    for user in users
+        .iter()
+        .filter_map(|u| u.embedded.as_ref()?.user.as_ref())
+    {
+        known.insert(user.id.0.clone(), user.clone());
+    }
+    let unknown: Vec<okta::UserId> = users
+        .iter()
+        .filter(|u| !known.contains_key(u.id.as_str()))
+        .map(|u| u.id.clone())
+        .collect();
+    let found: Vec<okta::User> = each(&unknown, |uid| async move {
+        okta.user_by_login(uid.as_str())
+            .await
+            .with_context(|| format!("cannot read the Okta user {uid}"))
+    })
+    .await?;
+    known.extend(found.into_iter().map(|u| (u.id.0.clone(), u)));
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let user = known.get(u.id.as_str());
+            let profile = user
+                .map(|user| profile_of(&user.profile))
+                .unwrap_or_default();
+            AppUserLive {
+                login: user.map_or_else(|| u.id.0.clone(), |user| user.profile.login.clone()),
+                id: OktaUserId(u.id.0),
+                scope: u.scope,
+                status: Some(u.status),
+                sync_state: u.sync_state,
+                last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
+                profile,
+            }
+        })
+        .collect())
+}
+
+/// The profile fields mapping expressions read (`user.login`, `user.email`…).
+fn profile_of(p: &okta::UserProfile) -> BTreeMap<String, String> {
+    [
+        ("login", Some(p.login.clone())),
+        ("email", p.email.clone()),
+        ("firstName", p.first_name.clone()),
+        ("lastName", p.last_name.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+    .collect()
 }
 
 async fn user_mapping(okta: &OktaClient, app: &okta::AppId) -> Result<MappingLive, ApiError> {

@@ -579,12 +579,48 @@ async fn scim_reads_page_until_total_results() {
         .filter(|s| s.uri.contains("/scim/"))
         .map(|s| s.uri)
         .collect();
+    // The tenant capped the page at 1,000 (itemsPerPage): paging follows what it gave.
     assert_eq!(
         uris,
         [
-            "/SAAS/jersey/manager/api/scim/Users?startIndex=1&count=1000",
-            "/SAAS/jersey/manager/api/scim/Users?startIndex=1001&count=1000"
+            "/SAAS/jersey/manager/api/scim/Users?startIndex=1&count=10000",
+            "/SAAS/jersey/manager/api/scim/Users?startIndex=1001&count=10000"
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_scim_page_size_the_tenant_refuses_is_dropped_for_a_smaller_one() {
+    let fake = Fake::start().await;
+    admin_token(&fake, 3600);
+    let refused = r#"{"errors":[{"code":"invalid.count","message":"count","parameters":null}]}"#;
+    fake.on(
+        "/SAAS/jersey/manager/api/scim/Users",
+        vec![
+            reply(404, refused),
+            reply(
+                200,
+                r#"{"totalResults":1,"itemsPerPage":1,"startIndex":1,"Resources":[{"id":"u1","userName":"a"}]}"#,
+            ),
+            reply(
+                200,
+                r#"{"totalResults":1,"itemsPerPage":1,"startIndex":1,"Resources":[{"id":"u1","userName":"a"}]}"#,
+            ),
+        ],
+    );
+    let client = ws1(&fake);
+    assert_eq!(client.scim_users(None).await.unwrap().len(), 1);
+    assert_eq!(client.scim_users(None).await.unwrap().len(), 1);
+    let counts: Vec<String> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.uri.contains("/scim/"))
+        .map(|s| s.uri.split("count=").nth(1).unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        counts,
+        ["10000", "1000", "1000"],
+        "the refused size is not asked again"
     );
 }
 

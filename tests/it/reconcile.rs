@@ -78,7 +78,7 @@ pub(crate) fn normalize(text: &str, sb: &RunningSandbox) -> String {
 }
 
 /// Runs `scimbridge <args>` from the repository root with the sandbox's credentials.
-async fn scimbridge(sb: &RunningSandbox, args: &[&str]) -> Run {
+pub(crate) async fn scimbridge(sb: &RunningSandbox, args: &[&str]) -> Run {
     scimbridge_with(sb.credentials(), args).await
 }
 
@@ -129,7 +129,7 @@ pub(crate) async fn scimbridge_with(env: Vec<(&'static str, String)>, args: &[&s
 }
 
 /// The writes in the sandbox's request log (PRODUCT.md's definition), as `METHOD path`.
-fn writes(sb: &RunningSandbox) -> Vec<String> {
+pub(crate) fn writes(sb: &RunningSandbox) -> Vec<String> {
     sb.shared
         .requests()
         .into_iter()

@@ -1,0 +1,56 @@
+//! `scimbridge drift`: config, token and data-flow drift in one report, for a scheduled job;
+//! reads only.
+//!
+//! Exit codes: 0 no drift, 2 drift, 1 could not tell (the config or a service failed; the
+//! error says which).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::session::Session;
+use super::{Exit, Printer};
+use crate::apply::drift;
+use crate::plan::AdminIntent;
+
+/// Arguments of `scimbridge drift`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The config file.
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+
+    /// Output format: `text` for people, `json` for tools (versioned), `markdown` for an issue
+    /// or a chat message.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    format: DriftFormat,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DriftFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let session = Session::open(&args.config, printer)?;
+        let live = session.read().await?;
+        let plan = session.plan(&live, AdminIntent::default(), printer).await?;
+        let report = drift::detect(session.desired(), &session.services, &live, plan)
+            .await
+            .context("cannot check the data flow")?;
+        printer.out(&match args.format {
+            DriftFormat::Text => drift::text(&report),
+            DriftFormat::Json => drift::json(&report),
+            DriftFormat::Markdown => drift::markdown(&report),
+        });
+        Ok(if report.drift {
+            Exit::Changes
+        } else {
+            Exit::Ok
+        })
+    })
+}
