@@ -25,6 +25,9 @@ fn write_config(dir: &Path, users: usize) -> String {
 }
 
 async fn apply(sb: &RunningSandbox, config: &str) -> (i32, String) {
+    // The API path hands the token over in memory; the reserved file is removed unused.
+    let token_out =
+        std::env::temp_dir().join(format!("scimbridge-bench-token-{}", std::process::id()));
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimbridge"))
         .args([
             "apply",
@@ -32,7 +35,7 @@ async fn apply(sb: &RunningSandbox, config: &str) -> (i32, String) {
             config,
             "--auto-approve",
             "--token-out",
-            "/nonexistent/token",
+            &token_out.to_string_lossy(),
             "--wait",
             "120",
         ])

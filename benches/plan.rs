@@ -22,52 +22,6 @@ const USERS: usize = 10_000;
 const GROUPS: usize = 200;
 const LATENCY_MS: u64 = 50;
 
-fn config(dir: &std::path::Path, ws1: &str, okta: &str) -> std::path::PathBuf {
-    let creds = [
-        ("okta-token", "00sandbox-okta-api-token"),
-        ("ws1-secret", "sandbox-admin-secret"),
-        ("scim-secret", "sandbox-scim-shared-secret"),
-    ];
-    for (file, value) in creds {
-        std::fs::write(dir.join(file), value).unwrap();
-    }
-    let users: Vec<String> = (0..USERS).map(|i| format!("user{i}@example.com")).collect();
-    let groups: Vec<String> = (0..GROUPS).map(|i| format!("Group {i}")).collect();
-    let text = format!(
-        "version: 1\nws1:\n  tenant_url: {ws1}\n  credentials:\n    client_id: scimbridge-admin\n    client_secret: ${{file:ws1-secret}}\n  scim_client:\n    client_id: okta-scim\n    access_token_ttl: 365d\n    secret: ${{file:scim-secret}}\n  directory:\n    name: Okta Users\n    domains: [example.com]\nokta:\n  org_url: {okta}\n  api_token: ${{file:okta-token}}\n  app:\n    variant: scim11_custom\n    label: Workspace ONE Access\n    assignments:\n      users:\n        members: [{}]\n      groups:\n        members: [{}]\n",
-        users.join(", "),
-        groups
-            .iter()
-            .map(|g| format!("\"{g}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let path = dir.join("config.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// The request's kind: method and path with ids and queries folded.
-fn kind(method: &str, path: &str) -> String {
-    let path = path.split('?').next().unwrap_or(path);
-    let folded: Vec<&str> = path
-        .split('/')
-        .map(|seg| {
-            if seg.starts_with("0oa")
-                || seg.starts_with("00u")
-                || seg.starts_with("00g")
-                || seg.starts_with("prm")
-                || seg.contains('@')
-            {
-                "{id}"
-            } else {
-                seg
-            }
-        })
-        .collect();
-    format!("{method} {}", folded.join("/"))
-}
-
 #[tokio::main]
 async fn main() {
     let users: Vec<_> = (0..USERS)
@@ -132,7 +86,7 @@ async fn main() {
 
     let dir = std::env::temp_dir().join(format!("scimbridge-bench-plan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = config(&dir, &sb.ws1_url, &sb.okta_url);
+    let path = common::write_config(&dir, &sb.ws1_url, &sb.okta_url, USERS, GROUPS);
     sb.shared.add_fault(Fault {
         path: "/*".into(),
         latency_ms: LATENCY_MS,
@@ -172,7 +126,11 @@ async fn main() {
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for e in sb.shared.requests() {
         *kinds
-            .entry(format!("{:4} {}", e.service, kind(&e.method, &e.path)))
+            .entry(format!(
+                "{:4} {}",
+                e.service,
+                common::kind(&e.method, &e.path)
+            ))
             .or_default() += 1;
     }
     let sent: usize = kinds.values().sum();

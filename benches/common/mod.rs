@@ -1,4 +1,7 @@
-//! What the benchmarks share: reading the process's peak memory.
+//! What the benchmarks share: reading the process's peak memory, a config for N users and
+//! groups against the in-process sandbox, and folding request paths into kinds.
+
+#![allow(dead_code)]
 
 /// Peak resident memory of this process (`VmHWM` in `/proc/self/status`), in KiB; 0 where
 /// the platform does not report it.
@@ -11,4 +14,57 @@ pub fn peak_memory_kib() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Writes a config naming `users` users (`user{i}@example.com`) and `groups` groups
+/// (`Group {i}`) for the sandbox at these URLs, its secrets in files beside it (so it loads in
+/// this process and in the binary alike); returns its path.
+pub fn write_config(
+    dir: &std::path::Path,
+    ws1: &str,
+    okta: &str,
+    users: usize,
+    groups: usize,
+) -> std::path::PathBuf {
+    let creds = [
+        ("okta-token", "00sandbox-okta-api-token"),
+        ("ws1-secret", "sandbox-admin-secret"),
+        ("scim-secret", "sandbox-scim-shared-secret"),
+    ];
+    for (file, value) in creds {
+        std::fs::write(dir.join(file), value).unwrap();
+    }
+    let users: Vec<String> = (0..users).map(|i| format!("user{i}@example.com")).collect();
+    let groups: Vec<String> = (0..groups).map(|i| format!("\"Group {i}\"")).collect();
+    let text = format!(
+        "version: 1\nws1:\n  tenant_url: {ws1}\n  credentials:\n    client_id: scimbridge-admin\n    client_secret: ${{file:ws1-secret}}\n  scim_client:\n    client_id: okta-scim\n    access_token_ttl: 365d\n    secret: ${{file:scim-secret}}\n  directory:\n    name: Okta Users\n    domains: [example.com]\nokta:\n  org_url: {okta}\n  api_token: ${{file:okta-token}}\n  app:\n    variant: scim11_custom\n    label: Workspace ONE Access\n    assignments:\n      users:\n        members: [{}]\n      groups:\n        members: [{}]\n",
+        users.join(", "),
+        groups.join(", ")
+    );
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The request's kind: method and path with ids and queries folded.
+pub fn kind(method: &str, path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let folded: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            let uuid = seg.len() == 36 && seg.chars().filter(|c| *c == '-').count() == 4;
+            if seg.starts_with("0oa")
+                || seg.starts_with("00u")
+                || seg.starts_with("00g")
+                || seg.starts_with("prm")
+                || seg.contains('@')
+                || uuid
+            {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{method} {}", folded.join("/"))
 }
