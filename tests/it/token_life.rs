@@ -567,3 +567,41 @@ async fn drift_that_cannot_read_exits_1() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_left_to_expire_is_drift_and_the_next_apply_replaces_it() {
+    let sb = seeded().await;
+    api_supports(&sb, &["scim1testapp"]).await;
+    let (_dir, out) = token_out();
+    assert_eq!(apply_with(sb.credentials(), SCIM11, &out).await.code, 0);
+    let block = managed_block(&sb).await;
+    assert_eq!(line(&block, "token.confirmed_by"), Some("api"), "{block}");
+    // Nobody ran apply for a year and a day.
+    sb.clock.advance(Duration::from_secs(366 * DAY));
+    let report = scimbridge(&sb, &["drift", "-c", SCIM11, "--format", "json"]).await;
+    assert_eq!(report.code, 2, "{report:?}");
+    let report: Value = serde_json::from_str(&report.stdout).expect("JSON");
+    assert_eq!(report["token"]["state"], "expired");
+    let token = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["area"] == "token")
+        .expect("a token finding");
+    assert!(
+        token["message"]
+            .as_str()
+            .unwrap()
+            .contains("WS1 rejects Okta's pushes (HTTP 401) since then"),
+        "{token}"
+    );
+    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("the token Okta holds expired"),
+        "{}",
+        run.stdout
+    );
+    let report = scimbridge(&sb, &["drift", "-c", SCIM11]).await;
+    assert_eq!(report.code, 0, "{report:?}");
+}
