@@ -117,35 +117,33 @@ pub async fn execute<R: Runner>(plan: &Plan, runner: Arc<R>, concurrency: usize)
                 continue;
             }
             let action = &plan.actions[i];
-            let mut ready = true;
-            for &dep in &action.depends_on {
-                match &states[dep] {
-                    State::Waiting | State::Running => ready = false,
-                    State::Finished(Outcome::Done) => {}
-                    // What builds on a pending manual step waits for it: users assigned before
-                    // provisioning is on would never be pushed. Another manual step is still
-                    // the person's to do.
-                    State::Finished(Outcome::ManualPending | Outcome::Waiting { .. }) => {
-                        let on = match &states[dep] {
-                            State::Finished(Outcome::Waiting { on }) => *on,
-                            _ => dep,
-                        };
-                        states[i] = State::Finished(if action.kind == Kind::Manual {
-                            Outcome::ManualPending
-                        } else {
-                            Outcome::Waiting { on }
-                        });
-                        ready = false;
-                        break;
-                    }
-                    State::Finished(Outcome::Failed { .. } | Outcome::Skipped { .. }) => {
-                        states[i] = State::Finished(Outcome::Skipped { because: dep });
-                        ready = false;
-                        break;
-                    }
-                }
+            let finished = |d: usize| match &states[d] {
+                State::Finished(outcome) => Some(outcome),
+                State::Waiting | State::Running => None,
+            };
+            if action.depends_on.iter().any(|&d| finished(d).is_none()) {
+                continue;
             }
-            if !ready {
+            let failed = action.depends_on.iter().copied().find(|&d| {
+                matches!(
+                    finished(d),
+                    Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
+                )
+            });
+            if let Some(because) = failed {
+                states[i] = State::Finished(Outcome::Skipped { because });
+                continue;
+            }
+            // What builds on a pending manual step waits for it: users assigned before
+            // provisioning is on would never be pushed. Another manual step is still the
+            // person's to do.
+            let pending = |d: usize| matches!(finished(d), Some(Outcome::ManualPending));
+            if let Some(on) = plan.waiting_on(i, pending) {
+                states[i] = State::Finished(if action.kind == Kind::Manual {
+                    Outcome::ManualPending
+                } else {
+                    Outcome::Waiting { on }
+                });
                 continue;
             }
             if matches!(action.op, Op::Manual) {

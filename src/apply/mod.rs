@@ -10,5 +10,7 @@ pub mod dataflow;
 pub mod drift;
 pub mod executor;
 pub mod expression;
+pub mod operation;
+pub mod session;
 pub mod token_file;
 pub mod verify;

@@ -1,31 +1,21 @@
-//! `scimbridge apply`: show the plan, confirm, execute it, then prove the result: re-read and
-//! re-plan (converged only if nothing but manual steps remains) and check that users flow.
-//!
-//! What must hold: nothing is written before every refusal has had its chance (errors in the
-//! config, hazards without `--allow-destroy`, a manual token handover without a usable
-//! `--token-out`, no confirmation); a run with nothing to do sends no write at all.
+//! `scimbridge apply`: show the plan, confirm, then hand the plan to the apply operation
+//! ([`crate::apply::operation`]) and render its report: text for people, versioned JSON for
+//! tools. The operation decides; this file only asks, renders and maps the result to an exit
+//! code.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::session::Session;
+use super::session;
 use super::{Exit, Printer};
-use crate::apply::applier::Applier;
-use crate::apply::executor::{self, Outcome, Report};
-use crate::apply::token_file::TokenFile;
-use crate::apply::verify;
+use crate::apply::executor::Outcome;
+use crate::apply::operation::{self, ApplyReport, ApplyResult, Options};
 use crate::plan::render;
-use crate::plan::{AdminIntent, HandoverVia, Kind, Op, Plan};
-use crate::providers::okta::AppId;
-use crate::state::OktaUserId;
+use crate::plan::{AdminIntent, Op, Plan};
 use crate::state::note::Handover;
-
-/// How many actions run at once; Okta's rate limits are respected by the HTTP layer's pacing.
-const CONCURRENCY: usize = 8;
 
 /// Arguments of `scimbridge apply`.
 #[derive(Debug, clap::Args)]
@@ -59,6 +49,16 @@ pub struct Args {
     /// How long to wait for Okta's pushes before the data-flow check, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub wait: u64,
+
+    /// Output format: `text` for people, `json` for tools (the apply report, versioned).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
 }
 
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
@@ -66,83 +66,60 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
     runtime.block_on(apply(&args, printer))
 }
 
-/// The whole apply, inside a runtime (also used by `demo`).
-pub async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
-    let session = Session::open(&args.config, printer)?;
+async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
+    let session = session::open(&args.config, printer)?;
     let live = session.read().await?;
     let intent = AdminIntent {
         confirm_handover: args.confirm_handover,
         reissue_token: args.reissue_token,
     };
-    let plan = session.plan(&live, intent, printer).await?;
-    printer.out(&render::text(&plan, printer.color()));
-    if args.confirm_handover
-        && !plan
-            .token
-            .newest
-            .as_ref()
-            .is_some_and(|t| t.handover == Handover::Pending)
-    {
+    let plan = session::plan(&session, &live, intent, printer).await?;
+    let text = args.format == ApplyFormat::Text;
+    if text {
+        printer.out(&render::text(&plan, printer.color()));
+    }
+    let pending = plan
+        .token
+        .newest
+        .as_ref()
+        .is_some_and(|t| t.handover == Handover::Pending);
+    if args.confirm_handover && !pending {
         bail!(
             "--confirm-handover: no console handover is pending, so there is nothing to confirm ({})",
             plan.token.summary()
         );
     }
-    if plan.actions.iter().all(|a| matches!(a.op, Op::Manual)) {
-        // Nothing to run: only the checks.
-        return verify_and_report(&session, &plan, None, args, printer).await;
-    }
-    let token_file = preflight(&plan, args)?;
-    if !args.auto_approve && !confirm(&plan, printer)? {
-        printer.err("Apply cancelled; nothing was changed.");
-        return Ok(Exit::Error);
-    }
-    let applier = Applier::new(
-        session.services.clone(),
-        session.resolved.scim_client_secret.clone(),
-        token_file,
-    );
-    printer.out(&format!("Applying {} actions…", plan.actions.len()));
-    let report = executor::execute(&plan, Arc::new(applier), CONCURRENCY).await;
-    printer.out(&outcomes(&plan, &report, args.token_out.as_deref()));
-    verify_and_report(&session, &plan, Some(&report), args, printer).await
-}
-
-/// Refusals that must come before any change; reserves the `--token-out` file when the plan
-/// may need it, so a bad path stops the run before the first write.
-fn preflight(plan: &Plan, args: &Args) -> anyhow::Result<Option<TokenFile>> {
-    let hazards: Vec<String> = plan
-        .hazardous()
-        .map(|a| format!("  {} ({})", a.resource, a.at))
-        .collect();
-    if !hazards.is_empty() && !args.allow_destroy {
-        bail!(
-            "the plan has {} destructive or disruptive action(s); review them and re-run with --allow-destroy:\n{}",
-            hazards.len(),
-            hazards.join("\n")
-        );
-    }
-    let by_hand = plan.actions.iter().any(|a| {
-        matches!(
-            a.op,
-            Op::MintToken {
-                handover: HandoverVia::Manual | HandoverVia::Probe,
-                ..
-            }
-        )
-    });
-    if !by_hand {
-        return Ok(None);
-    }
-    let Some(path) = &args.token_out else {
-        bail!(
-            "the plan mints a bearer token that may have to be handed to Okta by hand: give --token-out FILE (a new file; scimbridge writes the token there, mode 0600, and nowhere else)"
-        );
+    let options = Options {
+        allow_destroy: args.allow_destroy,
+        token_out: args.token_out.clone(),
+        wait: Duration::from_secs(args.wait),
     };
-    let file = TokenFile::reserve(path).context(
-        "--token-out must name a new file in an existing directory; nothing was changed",
-    )?;
-    Ok(Some(file))
+    let token_file = if operation::runnable(&plan) {
+        let reserved = operation::preflight(&plan, &options)?;
+        if !args.auto_approve && !confirm(&plan, printer)? {
+            printer.err("Apply cancelled; nothing was changed.");
+            return Ok(Exit::Error);
+        }
+        if text {
+            printer.out(&format!("Applying {} actions…", plan.actions.len()));
+        }
+        reserved
+    } else {
+        None
+    };
+    let report = operation::run(&session, plan, token_file, &options).await?;
+    printer.out(&if text {
+        render_text(&report)
+    } else {
+        let mut json = serde_json::to_string_pretty(&report).context("cannot render the report")?;
+        json.push('\n');
+        json
+    });
+    Ok(match report.result {
+        ApplyResult::Converged => Exit::Ok,
+        ApplyResult::ManualPending => Exit::ManualPending,
+        ApplyResult::Failed => Exit::Error,
+    })
 }
 
 /// Asks on the terminal; refuses when there is none.
@@ -163,10 +140,74 @@ fn confirm(plan: &Plan, printer: &Printer) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-fn outcomes(plan: &Plan, report: &Report, token_out: Option<&Path>) -> String {
+/// The report for people: each action's outcome, then the proof.
+fn render_text(report: &ApplyReport) -> String {
     let mut out = String::new();
-    for (i, (action, outcome)) in plan.actions.iter().zip(&report.outcomes).enumerate() {
-        let line = match outcome {
+    if !report.outcomes.is_empty() {
+        out.push_str(&outcomes(report));
+        out.push('\n');
+    }
+    let after = &report.after;
+    if report.remaining.is_empty() {
+        let manual = report.manual.len();
+        out.push_str(&format!(
+            "Verified: re-read both services and re-planned: converged{}.\n",
+            if manual > 0 {
+                format!(
+                    " except {manual} manual step(s) still pending ({} action(s) wait on them)",
+                    report.waiting.len()
+                )
+            } else {
+                String::new()
+            }
+        ));
+    } else {
+        out.push_str(&format!(
+            "Verified: re-read both services and re-planned: NOT converged, {} action(s) remain:\n",
+            report.remaining.len()
+        ));
+        for &i in &report.remaining {
+            let action = &after.actions[i];
+            out.push_str(&format!("  {} ({})\n", action.resource, action.at));
+        }
+    }
+    let flow = &report.data_flow;
+    match &flow.not_checked {
+        Some(why) => out.push_str(&format!("Data flow: not checked yet: {why}.\n")),
+        None => {
+            if !flow.settled {
+                out.push_str("Data flow: Okta is still pushing; checking what arrived so far.\n");
+            }
+            if flow.problems.is_empty() {
+                out.push_str(&format!(
+                    "Data flow: all {} user(s) assigned in Okta are in WS1's directory with the expected attributes.\n",
+                    flow.users
+                ));
+            } else {
+                out.push_str(&format!(
+                    "Data flow: {} user(s) are not in WS1 as expected:\n",
+                    flow.problems.len()
+                ));
+                for user in &flow.problems {
+                    for problem in &user.problems {
+                        out.push_str(&format!(
+                            "  {} (userName {}): {problem}\n",
+                            user.login, user.user_name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn outcomes(report: &ApplyReport) -> String {
+    let plan = &report.plan;
+    let mut out = String::new();
+    for o in &report.outcomes {
+        let (i, action) = (o.index, &plan.actions[o.index]);
+        let line = match &o.outcome {
             Outcome::Done => format!("  done     {i:>2} {}", action.resource),
             Outcome::ManualPending => {
                 let mut line = format!(
@@ -177,11 +218,8 @@ fn outcomes(plan: &Plan, report: &Report, token_out: Option<&Path>) -> String {
                     action.op,
                     Op::RecordPendingHandover { .. } | Op::ConnectOrHandOver { .. }
                 );
-                if writes_token
-                    && let Some(path) = token_out
-                    && path.exists()
-                {
-                    line.push_str(&format!("; the token is in {} (mode 0600)", path.display()));
+                if writes_token && let Some(path) = &report.token_file {
+                    line.push_str(&format!("; the token is in {path} (mode 0600)"));
                 }
                 line
             }
@@ -190,133 +228,17 @@ fn outcomes(plan: &Plan, report: &Report, token_out: Option<&Path>) -> String {
                 "  waiting  {i:>2} {}: runs once manual step {on} is done (next apply)",
                 action.resource
             ),
-            Outcome::Skipped { because } => {
-                format!(
-                    "  skipped  {i:>2} {}: needs {because}, which did not succeed",
-                    action.resource
-                )
-            }
+            Outcome::Skipped { because } => format!(
+                "  skipped  {i:>2} {}: needs {because}, which did not succeed",
+                action.resource
+            ),
         };
         out.push_str(&line);
         out.push('\n');
     }
+    let [done, failed, skipped, manual, waiting] = report.counts();
     out.push_str(&format!(
-        "Applied: {} done, {} failed, {} skipped, {} manual pending, {} waiting on them.",
-        report.done(),
-        report.failed(),
-        report.skipped(),
-        report.manual_pending(),
-        report.waiting()
+        "Applied: {done} done, {failed} failed, {skipped} skipped, {manual} manual pending, {waiting} waiting on them."
     ));
     out
-}
-
-/// Re-reads, re-plans and checks the data flow; decides the exit code.
-async fn verify_and_report(
-    session: &Session,
-    applied: &Plan,
-    report: Option<&Report>,
-    args: &Args,
-    printer: &Printer,
-) -> anyhow::Result<Exit> {
-    let live = session.read().await?;
-    // The proof plans as a plain run would: no admin intent carries over.
-    let after = session.plan(&live, AdminIntent::default(), printer).await?;
-    // Manual steps, and what builds on them, are the person's turn, not unfinished work.
-    let on_hold = |a: &crate::plan::Action| {
-        a.kind == Kind::Manual
-            || a.depends_on
-                .iter()
-                .any(|&d| after.actions[d].kind == Kind::Manual)
-    };
-    let remaining: Vec<_> = after.actions.iter().filter(|a| !on_hold(a)).collect();
-    let manual = after
-        .actions
-        .iter()
-        .filter(|a| a.kind == Kind::Manual)
-        .count();
-    let held = after.actions.len() - remaining.len() - manual;
-    let failed = report.is_some_and(|r| r.failed() + r.skipped() > 0);
-    if remaining.is_empty() {
-        printer.out(&format!(
-            "Verified: re-read both services and re-planned: converged{}.",
-            if manual > 0 {
-                format!(
-                    " except {manual} manual step(s) still pending ({held} action(s) wait on them)"
-                )
-            } else {
-                String::new()
-            }
-        ));
-    } else {
-        printer.out(&format!(
-            "Verified: re-read both services and re-planned: NOT converged, {} action(s) remain:",
-            remaining.len()
-        ));
-        for action in &remaining {
-            printer.out(&format!("  {} ({})", action.resource, action.at));
-        }
-    }
-    let flow_ok = match live.okta.app.as_ref() {
-        Some(app) if app.features.iter().any(|f| f == "PUSH_NEW_USERS") => {
-            let id = AppId(app.id.0.clone());
-            let (app_users, settled) =
-                verify::wait_for_pushes(&session.services, &id, Duration::from_secs(args.wait))
-                    .await?;
-            if !settled {
-                printer.out(&format!(
-                    "Data flow: Okta is still pushing after {}s; checking what arrived so far.",
-                    args.wait
-                ));
-            }
-            let unassigned: Vec<OktaUserId> = applied
-                .actions
-                .iter()
-                .filter_map(|a| match &a.op {
-                    Op::UnassignUser { user, .. } => Some(user.clone()),
-                    _ => None,
-                })
-                .collect();
-            let problems = verify::data_flow(
-                session.desired(),
-                &session.services,
-                &app.username_template,
-                &app_users,
-                &unassigned,
-            )
-            .await?;
-            let assigned = app_users.len();
-            if problems.is_empty() {
-                printer.out(&format!(
-                    "Data flow: all {assigned} user(s) assigned in Okta are in WS1's directory with the expected attributes."
-                ));
-                true
-            } else {
-                printer.out(&format!(
-                    "Data flow: {} user(s) are not in WS1 as expected:",
-                    problems.len()
-                ));
-                for user in &problems {
-                    for problem in &user.problems {
-                        printer.out(&format!(
-                            "  {} (userName {}): {problem}",
-                            user.login, user.user_name
-                        ));
-                    }
-                }
-                false
-            }
-        }
-        _ => {
-            printer.out("Data flow: not checked yet: provisioning is not on in Okta (the manual steps above).");
-            true
-        }
-    };
-    Ok(if failed || !remaining.is_empty() || !flow_ok {
-        Exit::Error
-    } else if manual > 0 {
-        Exit::ManualPending
-    } else {
-        Exit::Ok
-    })
 }

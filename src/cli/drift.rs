@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::session::Session;
+use super::session;
 use super::{Exit, Printer};
 use crate::apply::drift;
 use crate::plan::AdminIntent;
@@ -36,9 +36,9 @@ enum DriftFormat {
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let session = Session::open(&args.config, printer)?;
+        let session = session::open(&args.config, printer)?;
         let live = session.read().await?;
-        let plan = session.plan(&live, AdminIntent::default(), printer).await?;
+        let plan = session::plan(&session, &live, AdminIntent::default(), printer).await?;
         let report = drift::detect(session.desired(), &session.services, &live, plan)
             .await
             .context("cannot check the data flow")?;

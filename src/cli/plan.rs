@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::session::Session;
+use super::session;
 use super::{Exit, Printer};
 use crate::plan::AdminIntent;
 use crate::plan::render::{self, Format};
@@ -45,9 +45,9 @@ impl From<PlanFormat> for Format {
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let session = Session::open(&args.config, printer)?;
+        let session = session::open(&args.config, printer)?;
         let live = session.read().await?;
-        let plan = session.plan(&live, AdminIntent::default(), printer).await?;
+        let plan = session::plan(&session, &live, AdminIntent::default(), printer).await?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));
         Ok(if args.detailed_exitcode && !plan.is_empty() {
             Exit::Changes

@@ -66,6 +66,25 @@ impl Plan {
     pub fn hazardous(&self) -> impl Iterator<Item = &Action> {
         self.actions.iter().filter(|a| a.hazard.is_some())
     }
+
+    /// The one rule for "waits on": the pending manual action that action `index` builds on,
+    /// through any chain of dependencies, if any. `pending` says which actions are manual steps
+    /// not done yet (the executor knows from outcomes; a re-plan from kinds).
+    pub fn waiting_on(&self, index: usize, pending: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut stack: Vec<usize> = self.actions[index].depends_on.clone();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut first = None;
+        while let Some(dep) = stack.pop() {
+            if !seen.insert(dep) {
+                continue;
+            }
+            if pending(dep) {
+                first = Some(first.map_or(dep, |f: usize| f.min(dep)));
+            }
+            stack.extend(&self.actions[dep].depends_on);
+        }
+        first
+    }
 }
 
 /// How many actions of each kind.

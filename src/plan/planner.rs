@@ -1342,42 +1342,46 @@ struct MemberKind<I> {
     unassign: fn(AppRef, I, String) -> Op,
 }
 
-/// Fills in `depends_on`: each action needs the actions of the stages it builds on. The
-/// mapping of stage to prerequisites is the guides' order (PRODUCT.md, "The plan").
+/// Fills in `depends_on`: each action needs exactly the earlier actions it builds on
+/// ([`needs`]), so an unrelated pending step (a directory's domain, say) holds up only what
+/// really needs it.
 fn link(actions: &mut [Action]) {
-    // stage → the stages it needs to have happened first.
-    const NEEDS: &[(u8, &[u8])] = &[
-        (1, &[0]),             // token ← client
-        (3, &[2]),             // app ← directory (its domain goes into the mapping)
-        (4, &[1, 3]),          // connection ← token, app
-        (5, &[3]),             // attributes ← app
-        (6, &[3, 5]),          // mappings ← app, attributes
-        (7, &[4, 5, 6]),       // toggles ← connection, attributes, mappings
-        (8, &[3, 4, 5, 6, 7]), // assignments ← everything that makes users arrive right
-        (9, &[4, 7]),          // group push ← connection, toggles
-    ];
-    let stages: Vec<u8> = actions.iter().map(|a| a.resource.stage()).collect();
-    let by_stage: BTreeMap<u8, Vec<usize>> =
-        stages
-            .iter()
-            .enumerate()
-            .fold(BTreeMap::new(), |mut m, (i, s)| {
-                m.entry(*s).or_default().push(i);
-                m
-            });
-    for (i, action) in actions.iter_mut().enumerate() {
-        let needs = NEEDS
-            .iter()
-            .find(|(s, _)| *s == stages[i])
-            .map(|(_, n)| *n)
-            .unwrap_or(&[]);
-        let mut deps: Vec<usize> = needs
-            .iter()
-            .flat_map(|s| by_stage.get(s).into_iter().flatten().copied())
-            .filter(|&j| j < i)
-            .collect();
-        deps.sort_unstable();
-        deps.dedup();
+    let deps: Vec<Vec<usize>> = (0..actions.len())
+        .map(|i| {
+            (0..i)
+                .filter(|&j| needs(&actions[i], &actions[j]))
+                .collect()
+        })
+        .collect();
+    for (action, deps) in actions.iter_mut().zip(deps) {
         action.depends_on = deps;
+    }
+}
+
+/// Whether action `a` builds on action `b`: the setup guides' order (PRODUCT.md, "The plan"),
+/// kept to true dependencies. Work inside the app needs the app only when this plan creates it
+/// (or activates it, for what provisions); users may only be pushed once the connection,
+/// attributes, mappings, toggles and directory are right, or they land wrong.
+fn needs(a: &Action, b: &Action) -> bool {
+    use Resource::*;
+    let creates_app = matches!(b.op, Op::CreateApp { .. });
+    let readies_app = creates_app || matches!(b.op, Op::UpdateApp { activate: true, .. });
+    match (&a.resource, &b.resource) {
+        (Token(_), ScimClient(_)) => true,
+        (Connection(_), Token(_)) => true,
+        (Connection(_), App(_)) => readies_app,
+        (Attribute(_), App(_)) => creates_app,
+        (Mapping(_), App(_)) => creates_app,
+        (Mapping(target), Attribute(name)) => target == name,
+        (ToAppToggles(_), Directory(_) | Connection(_) | Attribute(_) | Mapping(_)) => true,
+        (ToAppToggles(_), App(_)) => readies_app,
+        (UpdateExistingUsers(_), Mapping(_)) => true,
+        (
+            UserAssignment(_) | GroupAssignment(_),
+            Directory(_) | Connection(_) | Attribute(_) | Mapping(_) | ToAppToggles(_),
+        ) => true,
+        (UserAssignment(_) | GroupAssignment(_) | GroupPush(_), App(_)) => readies_app,
+        (GroupPush(_), Connection(_) | ToAppToggles(_)) => true,
+        _ => false,
     }
 }

@@ -376,7 +376,7 @@ fn lint_catches_a_broken_plan() {
         &serde_json::from_value(empty()).unwrap(),
     )
     .unwrap();
-    plan.actions.swap(0, 3);
+    plan.actions.swap(0, 1);
     plan.actions.push(plan.actions[1].clone());
     let problems: Vec<String> = plan::lint::check(&plan)
         .iter()
@@ -395,5 +395,34 @@ fn lint_catches_a_broken_plan() {
     assert!(
         problems.iter().any(|p| p.contains("not earlier")),
         "{problems:?}"
+    );
+}
+
+#[test]
+fn a_label_fix_does_not_wait_behind_an_unrelated_directory_domain_step() {
+    let yaml = DESIRED.replace(
+        "domains: [example.com]",
+        "domains: [example.com, corp.example.com]",
+    );
+    let (desired, settings) = settings(&yaml);
+    let live = drift("/okta/app/label", json!("WS1 (old name)"));
+    let plan = plan::plan(&desired, &settings, &serde_json::from_value(live).unwrap()).unwrap();
+    let kinds: Vec<String> = plan
+        .actions
+        .iter()
+        .map(|a| a.resource.to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ws1.directory[\"Okta Users\"]",
+            "okta.app[\"workspace-one\"]"
+        ]
+    );
+    assert_eq!(plan.actions[0].kind, plan::Kind::Manual);
+    assert_eq!(plan.actions[1].depends_on, Vec::<usize>::new());
+    assert_eq!(
+        plan.waiting_on(1, |i| plan.actions[i].kind == plan::Kind::Manual),
+        None
     );
 }
