@@ -1,11 +1,17 @@
-//! The HTTP layer both provider clients share: one rustls `reqwest` client, timeouts, the HTTPS
-//! rule, retries with backoff and jitter, Okta-style rate-limit pacing, and the typed [`ApiError`].
+//! The HTTP layer both provider clients share: one rustls `reqwest` client, its trust and
+//! timeouts, the HTTPS rule, retries with backoff and jitter, Okta-style rate-limit pacing, and the
+//! typed [`ApiError`].
+//!
+//! Trust is the operating system's store ([`trust::os_store`]), the web roots bundled in the
+//! binary (so a minimal container without a CA bundle still reaches Okta and WS1), and the extra
+//! CA certificates of [`HttpSettings::extra_roots`] (a private CA, a TLS-inspecting proxy).
 //!
 //! What must hold: every request goes through [`HttpClient::send`]; a non-loopback host is only
-//! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone; waits for
-//! rate limits are computed from the server's `Date` header, never our wall clock; and no secret
-//! reaches an error, a log line or a panic (authorization headers are marked sensitive, URLs are
-//! redacted, error body excerpts have secret-looking JSON fields blanked).
+//! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone, and a
+//! refused certificate is never retried; waits for rate limits are computed from the server's
+//! `Date` header, never our wall clock; and no secret reaches an error, a log line or a panic
+//! (authorization headers are marked sensitive, URLs are redacted, error body excerpts have
+//! secret-looking JSON fields blanked).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -17,8 +23,12 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
+use rustls::pki_types::UnixTime;
 
-/// Timeouts, retry and pacing knobs. Tests shrink the waits through these, never by sleeping.
+use super::trust::{self, Anchor};
+
+/// Trust, timeouts, retry and pacing knobs. Tests shrink the waits through these, never by
+/// sleeping.
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
     /// Time allowed to establish a connection.
@@ -36,6 +46,9 @@ pub struct HttpSettings {
     /// Fraction of a bucket's limit below which requests are spread over the time left to its
     /// reset instead of being sent at once (0.0 disables pacing until the bucket is empty).
     pub pace_below_fraction: f64,
+    /// CA certificates trusted besides the OS store and the bundled web roots, already checked
+    /// (`trust::read_pem_file`).
+    pub extra_roots: Vec<Anchor>,
 }
 
 impl Default for HttpSettings {
@@ -48,6 +61,7 @@ impl Default for HttpSettings {
             backoff_max: Duration::from_secs(30),
             max_server_wait: Duration::from_secs(90),
             pace_below_fraction: 0.1,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -84,8 +98,11 @@ pub enum ErrorKind {
     BadRequest,
     /// 5xx after the retries were spent.
     Server,
-    /// No usable answer: connection refused or reset, timeout, TLS.
+    /// No usable answer: connection refused or reset, timeout.
     Transport,
+    /// The TLS handshake failed: an untrusted certificate (unknown issuer, self-signed), one
+    /// for another name, an expired one. Never retried: trying again cannot change it.
+    Tls,
     /// A URL that would send credentials over plain HTTP to a non-loopback host.
     InsecureUrl,
     /// A success answer whose body did not have the expected shape.
@@ -213,6 +230,8 @@ pub enum Outcome {
     ConnectFailed,
     /// The connection broke or timed out after the request may have been sent.
     BrokenAfterSend,
+    /// The TLS handshake refused the server's certificate, or the server refused ours.
+    TlsRejected,
 }
 
 /// Whether and how to try again.
@@ -230,12 +249,14 @@ pub enum Retry {
 /// 429 and a failed connect are retried for every method: in both cases the server did nothing
 /// (Okta rejects a rate-limited request before acting on it, reference/okta-api.md §3), so even
 /// a `POST` is safe to repeat. 5xx and a connection broken after sending are retried only for
-/// idempotent requests, because the server may already have acted.
+/// idempotent requests, because the server may already have acted. A refused TLS handshake is
+/// never retried: the certificate will be the same the next time.
 pub fn classify(idempotent: bool, outcome: Outcome) -> Retry {
     match outcome {
         Outcome::Status(429) => Retry::RateLimit,
         Outcome::ConnectFailed => Retry::Backoff,
         Outcome::Status(500..=599) | Outcome::BrokenAfterSend if idempotent => Retry::Backoff,
+        Outcome::TlsRejected => Retry::No,
         _ => Retry::No,
     }
 }
@@ -449,8 +470,29 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(settings: HttpSettings) -> Result<Self, ApiError> {
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
+        let cannot_build = |e: reqwest::Error| {
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            ApiError::new(ApiErrorDetails {
+                kind: ErrorKind::Transport,
+                method: Method::GET,
+                url: String::new(),
+                status: None,
+                vendor: VendorError::default(),
+                request_id: None,
+                body_excerpt: None,
+                detail: Some(format!("cannot build the HTTP client: {e}{cause}")),
+            })
+        };
+        // The bundled web roots are on by default (the `rustls-tls` feature); the OS store and
+        // the extra roots were checked when they were read.
+        let mut builder = reqwest::Client::builder().use_rustls_tls();
+        for root in trust::os_store().iter().chain(&settings.extra_roots) {
+            builder = builder
+                .add_root_certificate(reqwest::Certificate::from_der(root).map_err(cannot_build)?);
+        }
+        let client = builder
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
             .user_agent(concat!("scimbridge/", env!("CARGO_PKG_VERSION")))
@@ -458,18 +500,7 @@ impl HttpClient {
             // APIs we call redirects, so refuse them.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| {
-                ApiError::new(ApiErrorDetails {
-                    kind: ErrorKind::Transport,
-                    method: Method::GET,
-                    url: String::new(),
-                    status: None,
-                    vendor: VendorError::default(),
-                    request_id: None,
-                    body_excerpt: None,
-                    detail: Some(format!("cannot build the HTTP client: {e}")),
-                })
-            })?;
+            .map_err(cannot_build)?;
         Ok(Self {
             client,
             settings,
@@ -552,11 +583,10 @@ impl HttpClient {
                                 url: request.url.clone(),
                             }),
                         ),
-                        Err(e) => (Outcome::BrokenAfterSend, Err(e)),
+                        Err(e) => (outcome_of(&e), Err(e)),
                     }
                 }
-                Err(e) if e.is_connect() => (Outcome::ConnectFailed, Err(e)),
-                Err(e) => (Outcome::BrokenAfterSend, Err(e)),
+                Err(e) => (outcome_of(&e), Err(e)),
             };
             if let Ok(resp) = &result
                 && resp.status.is_success()
@@ -804,9 +834,111 @@ pub fn error_from_response(method: &Method, resp: &Response) -> ApiError {
     })
 }
 
+/// How a failed attempt counts for retrying.
+fn outcome_of(e: &reqwest::Error) -> Outcome {
+    if tls_cause(e).is_some() {
+        Outcome::TlsRejected
+    } else if e.is_connect() {
+        Outcome::ConnectFailed
+    } else {
+        Outcome::BrokenAfterSend
+    }
+}
+
+/// The rustls error behind a failed request, if TLS is what failed. The chain runs reqwest →
+/// hyper → `io::Error` → rustls; `io::Error::source` skips the error it wraps, so an `io::Error`
+/// is opened with `get_ref` instead.
+fn tls_cause(e: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+const PRIVATE_CA_HINT: &str = "if a private CA or a TLS-inspecting proxy issued it, \
+    trust that CA with --ca-cert FILE or SSL_CERT_FILE";
+
+/// A refused handshake, said as what it is, with what to do about it.
+fn tls_detail(e: &rustls::Error, host: &str) -> String {
+    use rustls::CertificateError as Cert;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        return format!("TLS handshake with {host} failed: {e}");
+    };
+    let mismatch = |names: &str| {
+        format!(
+            "certificate name mismatch: {host} presented a certificate for {names}; \
+             use a host name the certificate lists"
+        )
+    };
+    let expired = |when: &str| {
+        format!(
+            "expired certificate: the certificate {host} presented expired{when}; it must be \
+             renewed on the server, unless this machine's clock is wrong"
+        )
+    };
+    let not_yet = |when: &str| {
+        format!(
+            "certificate not yet valid: the certificate {host} presented is not valid{when}; \
+             check this machine's clock"
+        )
+    };
+    match cert {
+        Cert::UnknownIssuer => format!(
+            "untrusted certificate: no CA this machine trusts issued the certificate {host} \
+             presented (unknown issuer, or self-signed); {PRIVATE_CA_HINT}"
+        ),
+        Cert::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
+            let names: Vec<&str> = presented.iter().map(|n| presented_name(n)).collect();
+            mismatch(&names.join(", "))
+        }
+        Cert::NotValidForName | Cert::NotValidForNameContext { .. } => mismatch("other names"),
+        Cert::ExpiredContext { time, not_after } => expired(&dates(" on", *not_after, *time)),
+        Cert::Expired => expired(""),
+        Cert::NotValidYetContext { time, not_before } => {
+            not_yet(&dates(" before", *not_before, *time))
+        }
+        Cert::NotValidYet => not_yet(""),
+        other => format!("TLS handshake with {host} failed: invalid certificate: {other}"),
+    }
+}
+
+/// `DnsName("a.example")` (webpki's rendering of a subject alternative name) as `a.example`.
+fn presented_name(name: &str) -> &str {
+    name.strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .unwrap_or(name)
+}
+
+/// `<prefix> <the certificate's date> (this machine's clock: <now>)`: a wrong clock is a common
+/// cause, so both are shown.
+fn dates(prefix: &str, on_certificate: UnixTime, now: UnixTime) -> String {
+    let utc = |t: UnixTime| {
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t.as_secs()))
+    };
+    format!(
+        "{prefix} {} (this machine's clock: {})",
+        utc(on_certificate),
+        utc(now)
+    )
+}
+
 fn transport_error(request: &Request, e: &reqwest::Error) -> ApiError {
     // reqwest's Display includes the URL; ours is printed redacted, so describe the failure
     // without it.
+    if let Some(tls) = tls_cause(e) {
+        let host = request.url.host_str().unwrap_or("the server");
+        let detail = tls_detail(tls, host);
+        return ApiError::local(ErrorKind::Tls, request.method.clone(), &request.url, detail);
+    }
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -913,6 +1045,9 @@ mod tests {
             (false, ConnectFailed, Backoff),
             (true, BrokenAfterSend, Backoff),
             (false, BrokenAfterSend, No),
+            // A refused certificate is the same on every try.
+            (true, TlsRejected, No),
+            (false, TlsRejected, No),
         ];
         for (idempotent, outcome, expected) in table {
             assert_eq!(
@@ -921,6 +1056,43 @@ mod tests {
                 "idempotent={idempotent} {outcome:?}"
             );
         }
+    }
+
+    #[test]
+    fn tls_failures_are_named_for_what_they_are() {
+        use rustls::CertificateError as Cert;
+        use rustls::pki_types::{ServerName, UnixTime};
+        let at = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+        let cases = [
+            (Cert::UnknownIssuer, "untrusted certificate: "),
+            (Cert::NotValidForName, "certificate name mismatch: "),
+            (
+                Cert::NotValidForNameContext {
+                    expected: ServerName::try_from("a.example").unwrap(),
+                    presented: vec![
+                        "DnsName(\"b.example\")".into(),
+                        "IpAddress(10.0.0.1)".into(),
+                    ],
+                },
+                "presented a certificate for b.example, IpAddress(10.0.0.1)",
+            ),
+            (Cert::Expired, "expired certificate: "),
+            (
+                Cert::ExpiredContext {
+                    time: at(1_000_000_000),
+                    not_after: at(999_999_000),
+                },
+                "expired on 2001-09-09T01:30:00Z (this machine's clock: 2001-09-09T01:46:40Z)",
+            ),
+            (Cert::NotValidYet, "certificate not yet valid: "),
+            (Cert::Revoked, "invalid certificate: "),
+        ];
+        for (error, expected) in cases {
+            let text = tls_detail(&rustls::Error::InvalidCertificate(error), "a.example");
+            assert!(text.contains(expected), "{text}");
+        }
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert!(tls_detail(&alert, "a.example").starts_with("TLS handshake with a.example failed"));
     }
 
     #[test]

@@ -11,3 +11,4 @@ mod reconcile;
 mod sandbox_okta;
 mod sandbox_ws1;
 mod support;
+mod transport;
