@@ -8,10 +8,11 @@
 //!
 //! What must hold: every request goes through [`HttpClient::send`]; a non-loopback host is only
 //! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone, and a
-//! refused certificate is never retried; waits for rate limits are computed from the server's
-//! `Date` header, never our wall clock; and no secret reaches an error, a log line or a panic
-//! (authorization headers are marked sensitive, URLs are redacted, error body excerpts have
-//! secret-looking JSON fields blanked).
+//! refused certificate is never retried; a server that never answers fails within
+//! `(1 + timeout_retries) × read_timeout` plus one backoff step; waits for rate limits are
+//! computed from the server's `Date` header, never our wall clock; and no secret reaches an
+//! error, a log line or a panic (authorization headers are marked sensitive, URLs are redacted,
+//! error body excerpts have secret-looking JSON fields blanked).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -31,12 +32,16 @@ use super::trust::{self, Anchor};
 /// sleeping.
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
-    /// Time allowed to establish a connection.
+    /// Time allowed to establish a connection, TLS handshake included.
     pub connect_timeout: Duration,
-    /// Time allowed for one whole request, body included.
-    pub request_timeout: Duration,
+    /// Time allowed without a byte from the server: until its answer starts, then between parts
+    /// of the body. It runs from the start of each attempt, so it bounds connecting too.
+    pub read_timeout: Duration,
     /// Retries after the first attempt (0 disables retries).
     pub max_retries: u32,
+    /// How many of those retries may follow an attempt that timed out. Each costs a whole
+    /// timeout, so this is what bounds the time a server that never answers can hold a run.
+    pub timeout_retries: u32,
     /// First backoff step; doubled per attempt, with jitter.
     pub backoff_base: Duration,
     /// Ceiling of one backoff step.
@@ -52,11 +57,14 @@ pub struct HttpSettings {
 }
 
 impl Default for HttpSettings {
+    /// A server that never answers fails a read after 2 × 10 s plus a backoff step of at most
+    /// 0.5 s, well inside half a minute.
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(10),
             max_retries: 4,
+            timeout_retries: 1,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             max_server_wait: Duration::from_secs(90),
@@ -228,7 +236,11 @@ pub enum Outcome {
     Status(u16),
     /// The connection could not be established: nothing reached the server.
     ConnectFailed,
-    /// The connection broke or timed out after the request may have been sent.
+    /// No connection within the connect timeout: nothing reached the server.
+    ConnectTimedOut,
+    /// No answer within the read timeout, after the request may have been sent.
+    NoAnswer,
+    /// The connection broke after the request may have been sent.
     BrokenAfterSend,
     /// The TLS handshake refused the server's certificate, or the server refused ours.
     TlsRejected,
@@ -242,6 +254,9 @@ pub enum Retry {
     Backoff,
     /// Wait as the server's rate-limit headers say (falling back to backoff without them).
     RateLimit,
+    /// Back off, if the attempts that timed out so far leave room
+    /// ([`HttpSettings::timeout_retries`]).
+    AfterTimeout,
 }
 
 /// The one place that decides what is retried.
@@ -249,12 +264,15 @@ pub enum Retry {
 /// 429 and a failed connect are retried for every method: in both cases the server did nothing
 /// (Okta rejects a rate-limited request before acting on it, reference/okta-api.md §3), so even
 /// a `POST` is safe to repeat. 5xx and a connection broken after sending are retried only for
-/// idempotent requests, because the server may already have acted. A refused TLS handshake is
-/// never retried: the certificate will be the same the next time.
+/// idempotent requests, because the server may already have acted. Timeouts follow the same
+/// rule but from a smaller budget, since each one costs the whole timeout. A refused TLS
+/// handshake is never retried: the certificate will be the same the next time.
 pub fn classify(idempotent: bool, outcome: Outcome) -> Retry {
     match outcome {
         Outcome::Status(429) => Retry::RateLimit,
         Outcome::ConnectFailed => Retry::Backoff,
+        Outcome::ConnectTimedOut => Retry::AfterTimeout,
+        Outcome::NoAnswer if idempotent => Retry::AfterTimeout,
         Outcome::Status(500..=599) | Outcome::BrokenAfterSend if idempotent => Retry::Backoff,
         Outcome::TlsRejected => Retry::No,
         _ => Retry::No,
@@ -494,7 +512,7 @@ impl HttpClient {
         }
         let client = builder
             .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
+            .read_timeout(settings.read_timeout)
             .user_agent(concat!("scimbridge/", env!("CARGO_PKG_VERSION")))
             // Redirects could carry the authorization header to another host; none of the
             // APIs we call redirects, so refuse them.
@@ -538,6 +556,7 @@ impl HttpClient {
     pub async fn send(&self, request: Request) -> Result<Response, ApiError> {
         require_https(&request.method, &request.url)?;
         let mut attempt: u32 = 0;
+        let mut timeouts: u32 = 0;
         loop {
             if let Some(bucket) = &request.bucket {
                 let wait = self
@@ -594,10 +613,22 @@ impl HttpClient {
                 return result.map_err(|_| unreachable_transport(&request));
             }
             let decision = classify(request.idempotent, outcome);
-            if decision == Retry::No || attempt >= self.settings.max_retries {
+            let most = 1 + self.settings.max_retries;
+            let most = match decision {
+                Retry::No => attempt + 1,
+                Retry::AfterTimeout => {
+                    timeouts += 1;
+                    // At most `timeout_retries` retries follow a timed-out attempt; if every
+                    // attempt from here times out too, this is the last one.
+                    let retries_left = (self.settings.timeout_retries + 1).saturating_sub(timeouts);
+                    most.min(attempt + 1 + retries_left)
+                }
+                Retry::Backoff | Retry::RateLimit => most,
+            };
+            if attempt + 1 >= most {
                 return Err(match result {
                     Ok(resp) => error_from_response(&request.method, &resp),
-                    Err(e) => transport_error(&request, &e),
+                    Err(e) => transport_error(&request, &e, outcome, attempt + 1, &self.settings),
                 });
             }
             let wait = match (&decision, &result) {
@@ -606,13 +637,13 @@ impl HttpClient {
                     .unwrap_or_else(|| self.backoff(attempt)),
                 _ => self.backoff(attempt),
             };
-            tracing::debug!(
-                method = %request.method,
-                url = %redact_url(&request.url),
-                ?outcome,
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
+            tracing::info!(
+                "{} {}: {}; retrying in {:.1} s (attempt {} of {most})",
+                request.method,
+                redact_url(&request.url),
+                outcome.describe(&self.settings),
+                wait.as_secs_f64(),
+                attempt + 2,
             );
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -834,10 +865,38 @@ pub fn error_from_response(method: &Method, resp: &Response) -> ApiError {
     })
 }
 
-/// How a failed attempt counts for retrying.
+impl Outcome {
+    /// What went wrong, in words, for logs and errors (no URL: callers print it redacted).
+    fn describe(self, settings: &HttpSettings) -> String {
+        match self {
+            Outcome::Status(429) => "rate limited (429)".to_owned(),
+            Outcome::Status(status) => format!("answered {status}"),
+            Outcome::ConnectFailed => "could not connect".to_owned(),
+            Outcome::ConnectTimedOut => {
+                format!(
+                    "could not connect within {}",
+                    secs(settings.connect_timeout)
+                )
+            }
+            Outcome::NoAnswer => format!("no answer within {}", secs(settings.read_timeout)),
+            Outcome::BrokenAfterSend => {
+                "the connection broke after the request was sent".to_owned()
+            }
+            Outcome::TlsRejected => "the TLS handshake failed".to_owned(),
+        }
+    }
+}
+
+/// How a failed attempt counts for retrying. reqwest reports a connect timeout as both a
+/// connect error and a timeout; its read timeout runs from the start of the attempt, so when it
+/// fires first the request may or may not have been sent.
 fn outcome_of(e: &reqwest::Error) -> Outcome {
     if tls_cause(e).is_some() {
         Outcome::TlsRejected
+    } else if e.is_timeout() && e.is_connect() {
+        Outcome::ConnectTimedOut
+    } else if e.is_timeout() {
+        Outcome::NoAnswer
     } else if e.is_connect() {
         Outcome::ConnectFailed
     } else {
@@ -931,29 +990,31 @@ fn dates(prefix: &str, on_certificate: UnixTime, now: UnixTime) -> String {
     )
 }
 
-fn transport_error(request: &Request, e: &reqwest::Error) -> ApiError {
+/// `10 s`, `0.5 s`.
+fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+fn transport_error(
+    request: &Request,
+    e: &reqwest::Error,
+    outcome: Outcome,
+    attempts: u32,
+    settings: &HttpSettings,
+) -> ApiError {
     // reqwest's Display includes the URL; ours is printed redacted, so describe the failure
     // without it.
-    if let Some(tls) = tls_cause(e) {
-        let host = request.url.host_str().unwrap_or("the server");
-        let detail = tls_detail(tls, host);
-        return ApiError::local(ErrorKind::Tls, request.method.clone(), &request.url, detail);
-    }
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "connection broke while reading the answer"
-    } else {
-        "connection failed"
+    let (kind, mut detail) = match tls_cause(e) {
+        Some(tls) => (
+            ErrorKind::Tls,
+            tls_detail(tls, request.url.host_str().unwrap_or("the server")),
+        ),
+        None => (ErrorKind::Transport, outcome.describe(settings)),
     };
-    ApiError::local(
-        ErrorKind::Transport,
-        request.method.clone(),
-        &request.url,
-        what,
-    )
+    if attempts > 1 {
+        detail.push_str(&format!(" ({attempts} attempts)"));
+    }
+    ApiError::local(kind, request.method.clone(), &request.url, detail)
 }
 
 /// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error.
@@ -1045,6 +1106,12 @@ mod tests {
             (false, ConnectFailed, Backoff),
             (true, BrokenAfterSend, Backoff),
             (false, BrokenAfterSend, No),
+            // Timeouts: nothing reached the server, or an idempotent request, from the smaller
+            // budget of `timeout_retries`.
+            (true, ConnectTimedOut, AfterTimeout),
+            (false, ConnectTimedOut, AfterTimeout),
+            (true, NoAnswer, AfterTimeout),
+            (false, NoAnswer, No),
             // A refused certificate is the same on every try.
             (true, TlsRejected, No),
             (false, TlsRejected, No),

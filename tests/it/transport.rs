@@ -1,12 +1,14 @@
-//! The transport over real loopback TLS: a private CA generated here is trusted through the
-//! settings and not otherwise; TLS failures are named for what they are and tried once; CA files
-//! that cannot be used are errors naming them. The servers count the connections they accept,
-//! which is how the tests see retries.
+//! The transport over real loopback TLS and TCP: a private CA generated here is trusted through
+//! the settings and not otherwise; TLS failures are named for what they are and tried once; CA
+//! files that cannot be used are errors naming them; a server that never answers fails within
+//! the timeout, with retries bounded. The servers count the connections they accept, which is
+//! how the tests see retries.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, date_time_ymd};
 use reqwest::{Method, Url};
@@ -233,6 +235,47 @@ async fn an_expired_certificate_is_named_expired() {
     let expected = "failed: expired certificate: the certificate localhost presented expired on \
                     2001-01-01T00:00:00Z";
     assert!(text.contains(expected), "{text}");
+}
+
+/// Generous: the bound is about 2 s; this only catches a run that is not bounded at all.
+const GENEROUS: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn a_server_that_never_answers_fails_within_the_timeout() {
+    let settings = HttpSettings {
+        read_timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        ..HttpSettings::fast()
+    };
+    let (for_get, for_post) = (
+        Server::start(None, None).await,
+        Server::start(None, None).await,
+    );
+    let (apps, oauth) = (
+        format!("{}/api/v1/apps", for_get.url()),
+        format!("{}/oauth", for_post.url()),
+    );
+    let started = Instant::now();
+    let (read, create) = tokio::join!(
+        get(settings.clone(), &apps),
+        send(settings, Method::POST, &oauth),
+    );
+    assert!(started.elapsed() < GENEROUS, "{:?}", started.elapsed());
+
+    // A read is tried once more after a timeout, not four more times.
+    let err = read.expect_err("no answer");
+    assert_eq!(err.kind(), ErrorKind::Transport);
+    let text = err.to_string();
+    assert!(
+        text.contains("/api/v1/apps failed: no answer within 1 s (2 attempts)"),
+        "{text}"
+    );
+    assert_eq!(for_get.accepted(), 2, "{text}");
+
+    // A POST may have been acted on: it is not repeated.
+    let err = create.expect_err("no answer");
+    assert!(err.to_string().ends_with("no answer within 1 s"), "{err}");
+    assert_eq!(for_post.accepted(), 1, "{err}");
 }
 
 #[test]
