@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::session::Session;
+use super::session::{Session, Transport};
 use super::{Exit, Printer};
 use crate::apply::applier::Applier;
 use crate::apply::executor::{self, Outcome, Report};
@@ -48,14 +48,14 @@ pub struct Args {
     pub wait: u64,
 }
 
-pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+pub fn run(args: Args, transport: &Transport, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(apply(&args, printer))
+    runtime.block_on(apply(&args, transport, printer))
 }
 
 /// The whole apply, inside a runtime (also used by `demo`).
-pub async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
-    let session = Session::open(&args.config, printer)?;
+pub async fn apply(args: &Args, transport: &Transport, printer: &Printer) -> anyhow::Result<Exit> {
+    let session = Session::open(&args.config, transport, printer)?;
     let live = session.read().await?;
     let plan = session.plan(&live, printer)?;
     printer.out(&render::text(&plan, printer.color()));

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::session::Session;
+use super::session::{Session, Transport};
 use super::{Exit, Printer};
 use crate::plan::render::{self, Format};
 
@@ -41,10 +41,10 @@ impl From<PlanFormat> for Format {
     }
 }
 
-pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+pub fn run(args: Args, transport: &Transport, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let session = Session::open(&args.config, printer)?;
+        let session = Session::open(&args.config, transport, printer)?;
         let live = session.read().await?;
         let plan = session.plan(&live, printer)?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));

@@ -1,7 +1,7 @@
 //! The transport over real loopback TLS and TCP: a private CA generated here is trusted through
-//! the settings and not otherwise; TLS failures are named for what they are and tried once; CA
-//! files that cannot be used are errors naming them; a server that never answers fails within
-//! the timeout, with retries bounded. The servers count the connections they accept, which is
+//! the settings, `--ca-cert` and `SSL_CERT_FILE`, and not otherwise; TLS failures are named for
+//! what they are and tried once; a server that never answers fails within the timeout, with
+//! retries bounded and shown at `-v`. The servers count the connections they accept, which is
 //! how the tests see retries.
 
 use std::net::SocketAddr;
@@ -15,9 +15,12 @@ use reqwest::{Method, Url};
 use scimbridge::providers::ErrorKind;
 use scimbridge::providers::http::{HttpClient, HttpSettings, Request};
 use scimbridge::providers::trust::{self, TrustError};
+use scimbridge::sandbox::RunningSandbox;
 use tokio::io::AsyncReadExt;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
+
+use crate::reconcile::{Run, SCIM11, scimbridge_with, seeded};
 
 /// A private CA, as a company running a TLS-inspecting proxy would have.
 struct Ca {
@@ -330,4 +333,140 @@ fn ca_files_that_cannot_be_used_are_errors_naming_them() {
     assert_eq!(anchors.len(), 1);
     let err = trust::read_pem_dir(&dir.path().join("none")).expect_err("missing directory");
     assert!(err.to_string().contains("none"), "{err}");
+}
+
+/// The sandbox behind two TLS-terminating servers whose certificates `ca` issued for
+/// `localhost`, and the environment that points scimbridge at them.
+struct HttpsSandbox {
+    sandbox: RunningSandbox,
+    okta: Server,
+    ws1: Server,
+}
+
+impl HttpsSandbox {
+    async fn start(ca: &Ca) -> Self {
+        let sandbox = seeded().await;
+        let upstream = |url: &str| -> SocketAddr {
+            url.trim_start_matches("http://")
+                .parse()
+                .expect("sandbox address")
+        };
+        let okta = tls_front(ca, upstream(&sandbox.okta_url)).await;
+        let ws1 = tls_front(ca, upstream(&sandbox.ws1_url)).await;
+        Self { sandbox, okta, ws1 }
+    }
+
+    /// The sandbox's credentials with its URLs replaced by the HTTPS ones, plus `extra`.
+    fn env(&self, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+        let mut env = self.sandbox.credentials();
+        for (name, value) in &mut env {
+            match *name {
+                "OKTA_ORG_URL" => *value = self.okta.url(),
+                "WS1_TENANT_URL" => *value = self.ws1.url(),
+                _ => {}
+            }
+        }
+        env.extend(extra.iter().cloned());
+        env
+    }
+}
+
+async fn tls_front(ca: &Ca, upstream: SocketAddr) -> Server {
+    Server::start(Some(&ca.issue("localhost", false)), Some(upstream)).await
+}
+
+fn path_str(path: &Path) -> String {
+    path.to_str().expect("UTF-8 temp path").to_owned()
+}
+
+fn assert_planned(run: &Run) {
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Plan:"), "{run:?}");
+}
+
+/// Asserts that a run failed and that its stderr says `text`.
+fn assert_fails_saying(run: &Run, text: &str) {
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains(text), "{text:?} in:\n{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_over_https_trusts_a_private_ca_from_ca_cert_ssl_cert_file_or_ssl_cert_dir() {
+    let ca = Ca::new();
+    let https = HttpsSandbox::start(&ca).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca_file = path_str(&ca.write(dir.path()));
+    let plan = ["plan", "-c", SCIM11];
+    let option = [&["--ca-cert", ca_file.as_str()][..], &plan].concat();
+    assert_planned(&scimbridge_with(https.env(&[]), &option).await);
+    let file = https.env(&[("SSL_CERT_FILE", ca_file.clone())]);
+    assert_planned(&scimbridge_with(file, &plan).await);
+    let directory = https.env(&[("SSL_CERT_DIR", path_str(dir.path()))]);
+    assert_planned(&scimbridge_with(directory, &plan).await);
+    assert!(https.okta.accepted() > 0 && https.ws1.accepted() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_over_https_without_the_private_ca_names_the_untrusted_certificate() {
+    let ca = Ca::new();
+    let https = HttpsSandbox::start(&ca).await;
+    let run = scimbridge_with(https.env(&[]), &["plan", "-c", SCIM11]).await;
+    assert_fails_saying(&run, "failed: untrusted certificate: ");
+    assert_fails_saying(&run, "--ca-cert FILE or SSL_CERT_FILE");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unusable_ca_file_stops_plan_before_any_request() {
+    let ca = Ca::new();
+    let https = HttpsSandbox::start(&ca).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = path_str(&dir.path().join("missing-ca.pem"));
+    let run = scimbridge_with(
+        https.env(&[]),
+        &["plan", "-c", SCIM11, "--ca-cert", &missing],
+    )
+    .await;
+    assert_fails_saying(&run, "a --ca-cert file cannot be used");
+    assert_fails_saying(&run, &missing);
+
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").expect("write");
+    let run = scimbridge_with(
+        https.env(&[("SSL_CERT_FILE", path_str(&junk))]),
+        &["plan", "-c", SCIM11],
+    )
+    .await;
+    assert_fails_saying(&run, "the file SSL_CERT_FILE names cannot be used");
+    assert_fails_saying(&run, &path_str(&junk));
+    assert_eq!(https.okta.accepted() + https.ws1.accepted(), 0);
+    assert!(https.sandbox.shared.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_against_a_server_that_never_answers_fails_within_the_timeout() {
+    let sandbox = seeded().await;
+    let silent = Server::start(None, None).await;
+    let mut env = sandbox.credentials();
+    for (name, value) in &mut env {
+        if *name == "OKTA_ORG_URL" {
+            *value = silent.url();
+        }
+    }
+    let started = Instant::now();
+    let run = scimbridge_with(env, &["-v", "--timeout", "1", "plan", "-c", SCIM11]).await;
+    assert!(started.elapsed() < GENEROUS, "{:?}", started.elapsed());
+    assert_fails_saying(&run, "failed: no answer within 1 s (2 attempts)");
+    // Each retry shows at -v: method, URL, why, the wait, attempt n of m.
+    let retry = run
+        .stderr
+        .lines()
+        .find(|l| l.contains(" INFO ") && l.contains("retrying in"))
+        .unwrap_or_else(|| panic!("no retry line at -v:\n{}", run.stderr));
+    let url = silent.url();
+    assert!(
+        retry.contains(&format!("GET {url}/")) && retry.contains("no answer within 1 s"),
+        "{retry}"
+    );
+    assert!(retry.contains("(attempt 2 of 2)"), "{retry}");
 }
