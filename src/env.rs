@@ -1,7 +1,11 @@
 //! Every environment variable scimbridge reads directly, in one place.
 //!
 //! Secret references (`${env:NAME}`) are resolved through [`var`]; the rest are named here so a
-//! hygiene test can check that `std::env` is used nowhere else.
+//! hygiene test can check that `std::env` is used nowhere else. Libraries read a few of their
+//! own: reqwest the proxy variables (`HTTPS_PROXY`, `NO_PROXY`…), and on Linux
+//! rustls-native-certs `SSL_CERT_FILE`/`SSL_CERT_DIR` as the OS store's location.
+
+use std::path::PathBuf;
 
 /// Reads an environment variable; `None` when unset or not UTF-8.
 pub fn var(name: &str) -> Option<String> {
@@ -16,4 +20,23 @@ pub fn rust_log() -> Option<String> {
 /// `NO_COLOR` set to anything non-empty turns colour off (no-color.org).
 pub fn no_color() -> bool {
     var("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// `SSL_CERT_FILE`: a PEM bundle of CA certificates to trust (OpenSSL's name); unset or empty
+/// is `None`.
+pub fn ssl_cert_file() -> Option<PathBuf> {
+    std::env::var_os("SSL_CERT_FILE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `SSL_CERT_DIR`: directories of PEM files, separated as in `PATH` (OpenSSL's name).
+pub fn ssl_cert_dirs() -> Vec<PathBuf> {
+    std::env::var_os("SSL_CERT_DIR")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }

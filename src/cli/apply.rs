@@ -61,13 +61,17 @@ pub enum ApplyFormat {
     Json,
 }
 
-pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(apply(&args, printer))
+    runtime.block_on(apply(&args, transport, printer))
 }
 
-async fn apply(args: &Args, printer: &Printer) -> anyhow::Result<Exit> {
-    let session = session::open(&args.config, printer)?;
+async fn apply(
+    args: &Args,
+    transport: &session::Transport,
+    printer: &Printer,
+) -> anyhow::Result<Exit> {
+    let session = session::open(&args.config, transport, printer)?;
     let live = session.read().await?;
     let intent = AdminIntent {
         confirm_handover: args.confirm_handover,

@@ -33,10 +33,10 @@ enum DriftFormat {
     Markdown,
 }
 
-pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let session = session::open(&args.config, printer)?;
+        let session = session::open(&args.config, transport, printer)?;
         let live = session.read().await?;
         let plan = session::plan(&session, &live, AdminIntent::default(), printer).await?;
         let report = drift::detect(session.desired(), &session.services, &live, plan)

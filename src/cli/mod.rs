@@ -34,6 +34,9 @@ struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 
+    #[command(flatten)]
+    transport: session::Transport,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -95,9 +98,9 @@ pub fn main() -> ExitCode {
     let printer = Printer::from_env();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
-        Command::Plan(args) => plan::run(args, &printer),
-        Command::Apply(args) => apply::run(args, &printer),
-        Command::Drift(args) => drift::run(args, &printer),
+        Command::Plan(args) => plan::run(args, &cli.transport, &printer),
+        Command::Apply(args) => apply::run(args, &cli.transport, &printer),
+        Command::Drift(args) => drift::run(args, &cli.transport, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),

@@ -1,11 +1,18 @@
-//! The HTTP layer both provider clients share: one rustls `reqwest` client, timeouts, the HTTPS
-//! rule, retries with backoff and jitter, Okta-style rate-limit pacing, and the typed [`ApiError`].
+//! The HTTP layer both provider clients share: one rustls `reqwest` client, its trust and
+//! timeouts, the HTTPS rule, retries with backoff and jitter, Okta-style rate-limit pacing, and the
+//! typed [`ApiError`].
+//!
+//! Trust is the operating system's store ([`trust::os_store`]), the web roots bundled in the
+//! binary (so a minimal container without a CA bundle still reaches Okta and WS1), and the extra
+//! CA certificates of [`HttpSettings::extra_roots`] (a private CA, a TLS-inspecting proxy).
 //!
 //! What must hold: every request goes through [`HttpClient::send`]; a non-loopback host is only
-//! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone; waits for
-//! rate limits are computed from the server's `Date` header, never our wall clock; and no secret
-//! reaches an error, a log line or a panic (authorization headers are marked sensitive, URLs are
-//! redacted, error body excerpts have secret-looking JSON fields blanked).
+//! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone, and a
+//! refused certificate is never retried; a server that never answers fails within
+//! `(1 + timeout_retries) × read_timeout` plus one backoff step; waits for rate limits are
+//! computed from the server's `Date` header, never our wall clock; and no secret reaches an
+//! error, a log line or a panic (authorization headers are marked sensitive, URLs are redacted,
+//! error body excerpts have secret-looking JSON fields blanked).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -17,16 +24,24 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
+use rustls::pki_types::UnixTime;
 
-/// Timeouts, retry and pacing knobs. Tests shrink the waits through these, never by sleeping.
+use super::trust::{self, Anchor};
+
+/// Trust, timeouts, retry and pacing knobs. Tests shrink the waits through these, never by
+/// sleeping.
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
-    /// Time allowed to establish a connection.
+    /// Time allowed to establish a connection, TLS handshake included.
     pub connect_timeout: Duration,
-    /// Time allowed for one whole request, body included.
-    pub request_timeout: Duration,
+    /// Time allowed without a byte from the server: until its answer starts, then between parts
+    /// of the body. It runs from the start of each attempt, so it bounds connecting too.
+    pub read_timeout: Duration,
     /// Retries after the first attempt (0 disables retries).
     pub max_retries: u32,
+    /// How many of those retries may follow an attempt that timed out. Each costs a whole
+    /// timeout, so this is what bounds the time a server that never answers can hold a run.
+    pub timeout_retries: u32,
     /// First backoff step; doubled per attempt, with jitter.
     pub backoff_base: Duration,
     /// Ceiling of one backoff step.
@@ -36,18 +51,25 @@ pub struct HttpSettings {
     /// Fraction of a bucket's limit below which requests are spread over the time left to its
     /// reset instead of being sent at once (0.0 disables pacing until the bucket is empty).
     pub pace_below_fraction: f64,
+    /// CA certificates trusted besides the OS store and the bundled web roots, already checked
+    /// (`trust::read_pem_file`).
+    pub extra_roots: Vec<Anchor>,
 }
 
 impl Default for HttpSettings {
+    /// A server that never answers fails a read after 2 × 10 s plus a backoff step of at most
+    /// 0.5 s, well inside half a minute.
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(10),
             max_retries: 4,
+            timeout_retries: 1,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             max_server_wait: Duration::from_secs(90),
             pace_below_fraction: 0.1,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -84,8 +106,11 @@ pub enum ErrorKind {
     BadRequest,
     /// 5xx after the retries were spent.
     Server,
-    /// No usable answer: connection refused or reset, timeout, TLS.
+    /// No usable answer: connection refused or reset, timeout.
     Transport,
+    /// The TLS handshake failed: an untrusted certificate (unknown issuer, self-signed), one
+    /// for another name, an expired one. Never retried: trying again cannot change it.
+    Tls,
     /// A URL that would send credentials over plain HTTP to a non-loopback host.
     InsecureUrl,
     /// A success answer whose body did not have the expected shape.
@@ -211,8 +236,14 @@ pub enum Outcome {
     Status(u16),
     /// The connection could not be established: nothing reached the server.
     ConnectFailed,
-    /// The connection broke or timed out after the request may have been sent.
+    /// No connection within the connect timeout: nothing reached the server.
+    ConnectTimedOut,
+    /// No answer within the read timeout, after the request may have been sent.
+    NoAnswer,
+    /// The connection broke after the request may have been sent.
     BrokenAfterSend,
+    /// The TLS handshake refused the server's certificate, or the server refused ours.
+    TlsRejected,
 }
 
 /// Whether and how to try again.
@@ -223,6 +254,9 @@ pub enum Retry {
     Backoff,
     /// Wait as the server's rate-limit headers say (falling back to backoff without them).
     RateLimit,
+    /// Back off, if the attempts that timed out so far leave room
+    /// ([`HttpSettings::timeout_retries`]).
+    AfterTimeout,
 }
 
 /// The one place that decides what is retried.
@@ -230,12 +264,17 @@ pub enum Retry {
 /// 429 and a failed connect are retried for every method: in both cases the server did nothing
 /// (Okta rejects a rate-limited request before acting on it, reference/okta-api.md §3), so even
 /// a `POST` is safe to repeat. 5xx and a connection broken after sending are retried only for
-/// idempotent requests, because the server may already have acted.
+/// idempotent requests, because the server may already have acted. Timeouts follow the same
+/// rule but from a smaller budget, since each one costs the whole timeout. A refused TLS
+/// handshake is never retried: the certificate will be the same the next time.
 pub fn classify(idempotent: bool, outcome: Outcome) -> Retry {
     match outcome {
         Outcome::Status(429) => Retry::RateLimit,
         Outcome::ConnectFailed => Retry::Backoff,
+        Outcome::ConnectTimedOut => Retry::AfterTimeout,
+        Outcome::NoAnswer if idempotent => Retry::AfterTimeout,
         Outcome::Status(500..=599) | Outcome::BrokenAfterSend if idempotent => Retry::Backoff,
+        Outcome::TlsRejected => Retry::No,
         _ => Retry::No,
     }
 }
@@ -449,27 +488,37 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(settings: HttpSettings) -> Result<Self, ApiError> {
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
+        let cannot_build = |e: reqwest::Error| {
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            ApiError::new(ApiErrorDetails {
+                kind: ErrorKind::Transport,
+                method: Method::GET,
+                url: String::new(),
+                status: None,
+                vendor: VendorError::default(),
+                request_id: None,
+                body_excerpt: None,
+                detail: Some(format!("cannot build the HTTP client: {e}{cause}")),
+            })
+        };
+        // The bundled web roots are on by default (the `rustls-tls` feature); the OS store and
+        // the extra roots were checked when they were read.
+        let mut builder = reqwest::Client::builder().use_rustls_tls();
+        for root in trust::os_store().iter().chain(&settings.extra_roots) {
+            builder = builder
+                .add_root_certificate(reqwest::Certificate::from_der(root).map_err(cannot_build)?);
+        }
+        let client = builder
             .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
+            .read_timeout(settings.read_timeout)
             .user_agent(concat!("scimbridge/", env!("CARGO_PKG_VERSION")))
             // Redirects could carry the authorization header to another host; none of the
             // APIs we call redirects, so refuse them.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| {
-                ApiError::new(ApiErrorDetails {
-                    kind: ErrorKind::Transport,
-                    method: Method::GET,
-                    url: String::new(),
-                    status: None,
-                    vendor: VendorError::default(),
-                    request_id: None,
-                    body_excerpt: None,
-                    detail: Some(format!("cannot build the HTTP client: {e}")),
-                })
-            })?;
+            .map_err(cannot_build)?;
         Ok(Self {
             client,
             settings,
@@ -507,6 +556,7 @@ impl HttpClient {
     pub async fn send(&self, request: Request) -> Result<Response, ApiError> {
         require_https(&request.method, &request.url)?;
         let mut attempt: u32 = 0;
+        let mut timeouts: u32 = 0;
         loop {
             if let Some(bucket) = &request.bucket {
                 let wait = self
@@ -552,11 +602,10 @@ impl HttpClient {
                                 url: request.url.clone(),
                             }),
                         ),
-                        Err(e) => (Outcome::BrokenAfterSend, Err(e)),
+                        Err(e) => (outcome_of(&e), Err(e)),
                     }
                 }
-                Err(e) if e.is_connect() => (Outcome::ConnectFailed, Err(e)),
-                Err(e) => (Outcome::BrokenAfterSend, Err(e)),
+                Err(e) => (outcome_of(&e), Err(e)),
             };
             if let Ok(resp) = &result
                 && resp.status.is_success()
@@ -564,10 +613,22 @@ impl HttpClient {
                 return result.map_err(|_| unreachable_transport(&request));
             }
             let decision = classify(request.idempotent, outcome);
-            if decision == Retry::No || attempt >= self.settings.max_retries {
+            let most = 1 + self.settings.max_retries;
+            let most = match decision {
+                Retry::No => attempt + 1,
+                Retry::AfterTimeout => {
+                    timeouts += 1;
+                    // At most `timeout_retries` retries follow a timed-out attempt; if every
+                    // attempt from here times out too, this is the last one.
+                    let retries_left = (self.settings.timeout_retries + 1).saturating_sub(timeouts);
+                    most.min(attempt + 1 + retries_left)
+                }
+                Retry::Backoff | Retry::RateLimit => most,
+            };
+            if attempt + 1 >= most {
                 return Err(match result {
                     Ok(resp) => error_from_response(&request.method, &resp),
-                    Err(e) => transport_error(&request, &e),
+                    Err(e) => transport_error(&request, &e, outcome, attempt + 1, &self.settings),
                 });
             }
             let wait = match (&decision, &result) {
@@ -576,13 +637,13 @@ impl HttpClient {
                     .unwrap_or_else(|| self.backoff(attempt)),
                 _ => self.backoff(attempt),
             };
-            tracing::debug!(
-                method = %request.method,
-                url = %redact_url(&request.url),
-                ?outcome,
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
+            tracing::info!(
+                "{} {}: {}; retrying in {:.1} s (attempt {} of {most})",
+                request.method,
+                redact_url(&request.url),
+                outcome.describe(&self.settings),
+                wait.as_secs_f64(),
+                attempt + 2,
             );
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -804,24 +865,156 @@ pub fn error_from_response(method: &Method, resp: &Response) -> ApiError {
     })
 }
 
-fn transport_error(request: &Request, e: &reqwest::Error) -> ApiError {
+impl Outcome {
+    /// What went wrong, in words, for logs and errors (no URL: callers print it redacted).
+    fn describe(self, settings: &HttpSettings) -> String {
+        match self {
+            Outcome::Status(429) => "rate limited (429)".to_owned(),
+            Outcome::Status(status) => format!("answered {status}"),
+            Outcome::ConnectFailed => "could not connect".to_owned(),
+            Outcome::ConnectTimedOut => {
+                format!(
+                    "could not connect within {}",
+                    secs(settings.connect_timeout)
+                )
+            }
+            Outcome::NoAnswer => format!("no answer within {}", secs(settings.read_timeout)),
+            Outcome::BrokenAfterSend => {
+                "the connection broke after the request was sent".to_owned()
+            }
+            Outcome::TlsRejected => "the TLS handshake failed".to_owned(),
+        }
+    }
+}
+
+/// How a failed attempt counts for retrying. reqwest reports a connect timeout as both a
+/// connect error and a timeout; its read timeout runs from the start of the attempt, so when it
+/// fires first the request may or may not have been sent.
+fn outcome_of(e: &reqwest::Error) -> Outcome {
+    if tls_cause(e).is_some() {
+        Outcome::TlsRejected
+    } else if e.is_timeout() && e.is_connect() {
+        Outcome::ConnectTimedOut
+    } else if e.is_timeout() {
+        Outcome::NoAnswer
+    } else if e.is_connect() {
+        Outcome::ConnectFailed
+    } else {
+        Outcome::BrokenAfterSend
+    }
+}
+
+/// The rustls error behind a failed request, if TLS is what failed. The chain runs reqwest →
+/// hyper → `io::Error` → rustls; `io::Error::source` skips the error it wraps, so an `io::Error`
+/// is opened with `get_ref` instead.
+fn tls_cause(e: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+const PRIVATE_CA_HINT: &str = "if a private CA or a TLS-inspecting proxy issued it, \
+    trust that CA with --ca-cert FILE or SSL_CERT_FILE";
+
+/// A refused handshake, said as what it is, with what to do about it.
+fn tls_detail(e: &rustls::Error, host: &str) -> String {
+    use rustls::CertificateError as Cert;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        return format!("TLS handshake with {host} failed: {e}");
+    };
+    let mismatch = |names: &str| {
+        format!(
+            "certificate name mismatch: {host} presented a certificate for {names}; \
+             use a host name the certificate lists"
+        )
+    };
+    let expired = |when: &str| {
+        format!(
+            "expired certificate: the certificate {host} presented expired{when}; it must be \
+             renewed on the server, unless this machine's clock is wrong"
+        )
+    };
+    let not_yet = |when: &str| {
+        format!(
+            "certificate not yet valid: the certificate {host} presented is not valid{when}; \
+             check this machine's clock"
+        )
+    };
+    match cert {
+        Cert::UnknownIssuer => format!(
+            "untrusted certificate: no CA this machine trusts issued the certificate {host} \
+             presented (unknown issuer, or self-signed); {PRIVATE_CA_HINT}"
+        ),
+        Cert::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
+            let names: Vec<&str> = presented.iter().map(|n| presented_name(n)).collect();
+            mismatch(&names.join(", "))
+        }
+        Cert::NotValidForName | Cert::NotValidForNameContext { .. } => mismatch("other names"),
+        Cert::ExpiredContext { time, not_after } => expired(&dates(" on", *not_after, *time)),
+        Cert::Expired => expired(""),
+        Cert::NotValidYetContext { time, not_before } => {
+            not_yet(&dates(" before", *not_before, *time))
+        }
+        Cert::NotValidYet => not_yet(""),
+        other => format!("TLS handshake with {host} failed: invalid certificate: {other}"),
+    }
+}
+
+/// `DnsName("a.example")` (webpki's rendering of a subject alternative name) as `a.example`.
+fn presented_name(name: &str) -> &str {
+    name.strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .unwrap_or(name)
+}
+
+/// `<prefix> <the certificate's date> (this machine's clock: <now>)`: a wrong clock is a common
+/// cause, so both are shown.
+fn dates(prefix: &str, on_certificate: UnixTime, now: UnixTime) -> String {
+    let utc = |t: UnixTime| {
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t.as_secs()))
+    };
+    format!(
+        "{prefix} {} (this machine's clock: {})",
+        utc(on_certificate),
+        utc(now)
+    )
+}
+
+/// `10 s`, `0.5 s`.
+fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+fn transport_error(
+    request: &Request,
+    e: &reqwest::Error,
+    outcome: Outcome,
+    attempts: u32,
+    settings: &HttpSettings,
+) -> ApiError {
     // reqwest's Display includes the URL; ours is printed redacted, so describe the failure
     // without it.
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "connection broke while reading the answer"
-    } else {
-        "connection failed"
+    let (kind, mut detail) = match tls_cause(e) {
+        Some(tls) => (
+            ErrorKind::Tls,
+            tls_detail(tls, request.url.host_str().unwrap_or("the server")),
+        ),
+        None => (ErrorKind::Transport, outcome.describe(settings)),
     };
-    ApiError::local(
-        ErrorKind::Transport,
-        request.method.clone(),
-        &request.url,
-        what,
-    )
+    if attempts > 1 {
+        detail.push_str(&format!(" ({attempts} attempts)"));
+    }
+    ApiError::local(kind, request.method.clone(), &request.url, detail)
 }
 
 /// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error.
@@ -913,6 +1106,15 @@ mod tests {
             (false, ConnectFailed, Backoff),
             (true, BrokenAfterSend, Backoff),
             (false, BrokenAfterSend, No),
+            // Timeouts: nothing reached the server, or an idempotent request, from the smaller
+            // budget of `timeout_retries`.
+            (true, ConnectTimedOut, AfterTimeout),
+            (false, ConnectTimedOut, AfterTimeout),
+            (true, NoAnswer, AfterTimeout),
+            (false, NoAnswer, No),
+            // A refused certificate is the same on every try.
+            (true, TlsRejected, No),
+            (false, TlsRejected, No),
         ];
         for (idempotent, outcome, expected) in table {
             assert_eq!(
@@ -921,6 +1123,43 @@ mod tests {
                 "idempotent={idempotent} {outcome:?}"
             );
         }
+    }
+
+    #[test]
+    fn tls_failures_are_named_for_what_they_are() {
+        use rustls::CertificateError as Cert;
+        use rustls::pki_types::{ServerName, UnixTime};
+        let at = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+        let cases = [
+            (Cert::UnknownIssuer, "untrusted certificate: "),
+            (Cert::NotValidForName, "certificate name mismatch: "),
+            (
+                Cert::NotValidForNameContext {
+                    expected: ServerName::try_from("a.example").unwrap(),
+                    presented: vec![
+                        "DnsName(\"b.example\")".into(),
+                        "IpAddress(10.0.0.1)".into(),
+                    ],
+                },
+                "presented a certificate for b.example, IpAddress(10.0.0.1)",
+            ),
+            (Cert::Expired, "expired certificate: "),
+            (
+                Cert::ExpiredContext {
+                    time: at(1_000_000_000),
+                    not_after: at(999_999_000),
+                },
+                "expired on 2001-09-09T01:30:00Z (this machine's clock: 2001-09-09T01:46:40Z)",
+            ),
+            (Cert::NotValidYet, "certificate not yet valid: "),
+            (Cert::Revoked, "invalid certificate: "),
+        ];
+        for (error, expected) in cases {
+            let text = tls_detail(&rustls::Error::InvalidCertificate(error), "a.example");
+            assert!(text.contains(expected), "{text}");
+        }
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert!(tls_detail(&alert, "a.example").starts_with("TLS handshake with a.example failed"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod http;
 pub mod okta;
+pub mod trust;
 pub mod ws1;
 
 pub use http::{ApiError, ErrorKind, HttpSettings};

@@ -12,3 +12,4 @@ mod sandbox_okta;
 mod sandbox_ws1;
 mod support;
 mod token_life;
+mod transport;
