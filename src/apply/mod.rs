@@ -11,6 +11,7 @@ pub mod drift;
 pub mod executor;
 pub mod expression;
 pub mod operation;
+pub mod saved;
 pub mod session;
 pub mod token_file;
 pub mod verify;

@@ -13,6 +13,7 @@ use super::session;
 use super::{Exit, Printer};
 use crate::apply::executor::Outcome;
 use crate::apply::operation::{self, ApplyReport, ApplyResult, Options};
+use crate::apply::saved::SavedPlan;
 use crate::plan::render;
 use crate::plan::{AdminIntent, Op, Plan};
 use crate::state::note::Handover;
@@ -20,9 +21,14 @@ use crate::state::note::Handover;
 /// Arguments of `scimbridge apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file.
-    #[arg(short, long, value_name = "FILE")]
-    pub config: PathBuf,
+    /// A plan saved by `scimbridge plan --out`: applied exactly, or refused before any write
+    /// when the config, the tenants, anything it read or the token's state changed since.
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+
+    /// The config file (with a saved plan: the one it was made from, by default).
+    #[arg(short, long, value_name = "FILE", required_unless_present = "plan")]
+    pub config: Option<PathBuf>,
 
     /// Apply without asking for confirmation.
     #[arg(long)]
@@ -38,12 +44,12 @@ pub struct Args {
 
     /// You pasted the pending token into Okta's console step: record the handover as confirmed.
     /// Needed where Okta shows nothing that tells which token it holds (a rotation).
-    #[arg(long, conflicts_with = "reissue_token")]
+    #[arg(long, conflicts_with_all = ["reissue_token", "plan"])]
     pub confirm_handover: bool,
 
     /// Mint a fresh token for the console handover (the pending one's file is lost, or the
     /// current token is suspected leaked); needs --token-out for the new one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "plan")]
     pub reissue_token: bool,
 
     /// How long to wait for Okta's pushes before the data-flow check, in seconds.
@@ -71,14 +77,38 @@ async fn apply(
     transport: &session::Transport,
     printer: &Printer,
 ) -> anyhow::Result<Exit> {
-    let session = session::open(&args.config, transport, printer)?;
-    let live = session.read().await?;
-    let intent = AdminIntent {
-        confirm_handover: args.confirm_handover,
-        reissue_token: args.reissue_token,
-    };
-    let plan = session::plan(&session, &live, intent, printer).await?;
     let text = args.format == ApplyFormat::Text;
+    let (session, plan) = match &args.plan {
+        Some(file) => {
+            // A reviewed plan: applied as it is, or refused before any write.
+            let saved = SavedPlan::load(file)?;
+            let config = args.config.clone().unwrap_or_else(|| saved.config_path());
+            let session = session::open(&config, transport, printer)?;
+            let live = session.read().await?;
+            saved.check(&session, &config, &live).await?;
+            if text {
+                printer.out(&format!(
+                    "Applying the saved plan {}: nothing it read has changed since it was made.",
+                    file.display()
+                ));
+            }
+            (session, saved.plan)
+        }
+        None => {
+            let config = args
+                .config
+                .as_ref()
+                .expect("clap requires -c without a plan");
+            let session = session::open(config, transport, printer)?;
+            let live = session.read().await?;
+            let intent = AdminIntent {
+                confirm_handover: args.confirm_handover,
+                reissue_token: args.reissue_token,
+            };
+            let plan = session::plan(&session, &live, intent, printer).await?;
+            (session, plan)
+        }
+    };
     if text {
         printer.out(&render::text(&plan, printer.color()));
     }

@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::session;
 use super::{Exit, Printer};
+use crate::apply::saved;
 use crate::plan::AdminIntent;
 use crate::plan::render::{self, Format};
 
@@ -23,6 +24,11 @@ pub struct Args {
     /// Exit 2 when the plan has changes (manual steps included), 0 when it has none.
     #[arg(long)]
     detailed_exitcode: bool,
+
+    /// Also save the plan to FILE for review; `scimbridge apply FILE` applies exactly it, or
+    /// refuses when anything it read has changed since.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -49,6 +55,14 @@ pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> any
         let live = session.read().await?;
         let plan = session::plan(&session, &live, AdminIntent::default(), printer).await?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));
+        if let Some(out) = &args.out {
+            saved::save(&session, &args.config, &plan, out)?;
+            printer.err(&format!(
+                "Saved the plan to {} (no secret in it); `scimbridge apply {}` applies exactly this plan.",
+                out.display(),
+                out.display()
+            ));
+        }
         Ok(if args.detailed_exitcode && !plan.is_empty() {
             Exit::Changes
         } else {

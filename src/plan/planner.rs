@@ -30,16 +30,7 @@ pub struct Settings {
 /// Plans the changes from `live` to `desired`. Fails with located diagnostics when the config
 /// names Okta users or groups that do not exist (scimbridge does not create them).
 pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan, Vec<Diagnostic>> {
-    let want = &desired.ws1.scim_client;
-    let status = token::assess(
-        want.client_id.as_str(),
-        want.rotation_window,
-        live.okta.app.as_ref(),
-        live.ws1.scim_client.is_some(),
-        settings.secret,
-        live.observed_at,
-        settings.intent,
-    );
+    let status = token::status_of(desired, live, settings.secret, settings.intent);
     let mut planner = Planner {
         desired,
         settings,

@@ -91,6 +91,25 @@ pub struct AdminIntent {
     pub reissue_token: bool,
 }
 
+/// Judges the token of `desired`'s SCIM client from `live`.
+pub fn status_of(
+    desired: &crate::config::Desired,
+    live: &crate::state::Live,
+    secret: SecretCheck,
+    intent: AdminIntent,
+) -> TokenStatus {
+    let want = &desired.ws1.scim_client;
+    assess(
+        want.client_id.as_str(),
+        want.rotation_window,
+        live.okta.app.as_ref(),
+        live.ws1.scim_client.is_some(),
+        secret,
+        live.observed_at,
+        intent,
+    )
+}
+
 /// Judges the token's state. `client_exists` is whether the WS1 SCIM client exists now.
 pub fn assess(
     client_id: &str,

@@ -536,8 +536,10 @@ async fn user_mapping(okta: &OktaClient, app: &okta::AppId) -> Result<MappingLiv
     })
 }
 
-/// A short digest of every object read, by address.
-fn fingerprints(live: &Live) -> BTreeMap<String, String> {
+/// A short digest of every object read, by address, covering every field the planner compares
+/// (and nothing that changes without changing a plan: sync times, profiles). A saved plan is
+/// applied only while these are unchanged.
+pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut add = |address: &str, value: &dyn erased::Digestible| {
         out.insert(address.to_owned(), value.digest());
@@ -550,21 +552,28 @@ fn fingerprints(live: &Live) -> BTreeMap<String, String> {
         add(
             "okta.app",
             &(
-                &app.label,
-                &app.status,
-                &app.hide_web,
-                &app.hide_mobile,
-                &app.username_template,
-                &app.settings_base_url,
-                &app.admin_note,
-                &app.managed,
-                &app.features,
+                (&app.id, &app.name, &app.label, &app.status),
+                (&app.hide_web, &app.hide_mobile),
+                (&app.username_kind, &app.username_template),
+                (&app.settings_base_url, &app.admin_note, &app.managed),
+                (&app.features, &app.capabilities),
             ),
         );
         add("okta.app.connection", &app.connection);
         add("okta.app.attributes", &app.attributes);
         add("okta.app.mapping", &app.mapping);
-        add("okta.app.users", &app.users);
+        // Who is assigned, and whether anyone is provisioned yet (it decides "Apply updates
+        // now"); not sync states or times, which change with every push.
+        let users: Vec<_> = app
+            .users
+            .iter()
+            .map(|u| (&u.id, &u.login, &u.scope))
+            .collect();
+        let provisioned = app
+            .users
+            .iter()
+            .any(|u| u.status.as_deref() == Some("PROVISIONED"));
+        add("okta.app.users", &(users, provisioned));
         add("okta.app.groups", &app.groups);
         add("okta.app.group_push", &app.group_push);
     } else {

@@ -10,6 +10,7 @@ mod providers;
 mod reconcile;
 mod sandbox_okta;
 mod sandbox_ws1;
+mod saved_plan;
 mod support;
 mod token_life;
 mod transport;

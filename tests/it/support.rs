@@ -46,3 +46,36 @@ pub async fn ws1_admin_token(sb: &RunningSandbox) -> String {
     let get = |n: &str| creds.iter().find(|(k, _)| *k == n).expect(n).1.clone();
     ws1_token(sb, &get("WS1_CLIENT_ID"), &get("WS1_CLIENT_SECRET")).await
 }
+
+/// GETs `url` with `auth` as the Authorization header; the answer's JSON.
+pub async fn get_json(url: &str, auth: &str) -> Value {
+    http()
+        .get(url)
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
+/// Sends `method url` with `auth` and a JSON `body` (if any); panics unless it succeeds.
+pub async fn send_ok(method: reqwest::Method, url: &str, auth: &str, body: Option<&Value>) {
+    let mut request = http()
+        .request(method.clone(), url)
+        .header("Authorization", auth);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let answer = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = answer.status();
+    assert!(
+        status.is_success(),
+        "{method} {url}: {status} {:?}",
+        answer.text().await
+    );
+}
