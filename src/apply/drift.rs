@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::dataflow::UserReport;
 use super::verify;
 use crate::config::model::Desired;
+use crate::plan::render::{cell as md_cell, code, inline};
 use crate::plan::token::{TokenState, TokenStatus};
 use crate::plan::{Kind, Plan};
 use crate::state::Live;
@@ -382,7 +383,7 @@ pub fn text(report: &Report) -> String {
 /// The report for an issue or a chat message.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### scimbridge drift for `{}`\n", report.config);
+    let _ = writeln!(out, "### scimbridge drift for {}\n", code(&report.config));
     let _ = writeln!(
         out,
         "**{}**\n",
@@ -392,11 +393,11 @@ pub fn markdown(report: &Report) -> String {
             "No drift".to_owned()
         }
     );
-    let _ = writeln!(out, "- **Token:** {}", cell(&report.token.summary()));
+    let _ = writeln!(out, "- **Token:** {}", inline(&report.token.summary()));
     let _ = writeln!(
         out,
         "- **Data flow:** {}\n",
-        cell(&flow_line(&report.data_flow))
+        inline(&flow_line(&report.data_flow))
     );
     if !report.findings.is_empty() {
         let _ = writeln!(
@@ -410,11 +411,14 @@ pub fn markdown(report: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {mark} | {} | `{}` | {} | {} |",
+                "| {mark} | {} | {} | {} | {} |",
                 area_word(f.area),
-                cell(&f.subject),
-                cell(&f.message),
-                f.fix.as_deref().map(cell).unwrap_or_default()
+                md_cell(&code(&f.subject)),
+                md_cell(&inline(&f.message)),
+                f.fix
+                    .as_deref()
+                    .map(|x| md_cell(&inline(x)))
+                    .unwrap_or_default()
             );
         }
     }
@@ -464,12 +468,4 @@ fn counts(report: &Report) -> String {
         count(Area::Token),
         count(Area::DataFlow)
     )
-}
-
-/// A value made safe for a Markdown table cell: no row or column breaks, no code spans.
-fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('`', "'")
-        .replace(['\n', '\r'], " ")
 }

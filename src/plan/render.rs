@@ -175,52 +175,237 @@ fn line_diff(out: &mut String, old: &str, new: &str, color: bool) {
     }
 }
 
-/// Markdown for a pull-request comment.
+/// GitHub refuses comments longer than 65,536 characters; the comment stays below this, with
+/// room for what a pipeline adds around it.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// Markdown for a pull-request comment: the summary and counts first, then what needs a person
+/// (actions needing `--allow-destroy`, manual steps), then every action as a table row, then the
+/// text plan folded in `<details>`. Past [`MARKDOWN_LIMIT`] characters the rows and the text
+/// are cut with "N more"; the full plan is the pipeline's artifact. Every value is escaped for
+/// its place (table cells, code spans).
 pub fn markdown(plan: &Plan) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "### scimbridge plan for `{}`\n", plan.config);
-    let _ = writeln!(out, "**Token:** {}.\n", plan.token.summary());
+    let mut head = String::new();
+    let _ = writeln!(head, "### scimbridge plan for {}\n", code(&plan.config));
+    let _ = writeln!(head, "**Token:** {}.\n", inline(&plan.token.summary()));
     if plan.is_empty() {
-        let _ = writeln!(out, "No changes. Live state matches the config.");
-        return out;
+        let _ = writeln!(head, "No changes. Live state matches the config.");
+        return head;
     }
-    let _ = writeln!(out, "**{}**\n", plan.summary());
+    let _ = writeln!(head, "**Plan: {}.**\n", plan.summary());
+    counts(&mut head, plan);
+    let hazardous: Vec<(usize, &Action)> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.hazard.is_some())
+        .collect();
+    if !hazardous.is_empty() {
+        let _ = writeln!(
+            head,
+            "#### ⚠️ {} action(s) need `--allow-destroy`\n",
+            hazardous.len()
+        );
+        for (i, action) in hazardous {
+            let hazard = action.hazard.map(hazard_word).unwrap_or_default();
+            let why = action.reason.as_deref().map(inline).unwrap_or_default();
+            let _ = writeln!(
+                head,
+                "- {i} {} ({hazard}): {why}",
+                code(&action.resource.to_string())
+            );
+        }
+        head.push('\n');
+    }
+    let manual: Vec<(usize, &Action)> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.manual.is_some())
+        .collect();
+    if !manual.is_empty() {
+        let _ = writeln!(head, "#### Manual steps\n");
+        for (i, action) in manual {
+            let step = action.manual.as_ref().expect("filtered");
+            let _ = writeln!(
+                head,
+                "**{i}. {}** ({})\n",
+                inline(&step.title),
+                code(&action.resource.to_string())
+            );
+            for (n, s) in step.steps.iter().enumerate() {
+                let _ = writeln!(head, "{}. {}", n + 1, inline(s));
+            }
+            for (label, value) in &step.values {
+                let _ = writeln!(head, "   - {}: {}", inline(label), code(value));
+            }
+            head.push('\n');
+        }
+    }
+    // The rows, as many as fit with room for the closing parts.
+    let mut out = head;
     let _ = writeln!(
         out,
-        "| # | | resource | action | config |\n|---|---|---|---|---|"
+        "#### Actions\n\n| # | | resource | action | config |\n|---|---|---|---|---|"
     );
+    let reserve = 600;
+    let mut shown = 0;
     for (i, action) in plan.actions.iter().enumerate() {
         let hazard = action
             .hazard
             .map(|h| format!(" ⚠️ {}", hazard_word(h)))
             .unwrap_or_default();
+        let row = format!(
+            "| {i} | {} | {} | {}{hazard} | {} |\n",
+            code(symbol(action.kind).0),
+            cell(&code(&action.resource.to_string())),
+            kind_word(action.kind),
+            cell(&code(&action.at.to_string()))
+        );
+        if out.len() + row.len() + reserve > MARKDOWN_LIMIT {
+            break;
+        }
+        out.push_str(&row);
+        shown += 1;
+    }
+    if shown < plan.actions.len() {
         let _ = writeln!(
             out,
-            "| {i} | `{}` | `{}` | {}{hazard} | `{}` |",
-            symbol(action.kind).0,
-            action.resource,
-            kind_word(action.kind),
-            action.at
+            "\n… and {} more action(s): the full plan is the pipeline's artifact (`plan --out`).",
+            plan.actions.len() - shown
         );
+    }
+    // The text plan, folded, if it fits whole; cut by lines otherwise.
+    let details = text(plan, false);
+    let room = MARKDOWN_LIMIT.saturating_sub(out.len() + 200);
+    let fence = fence_for(&details);
+    let body = if details.len() <= room {
+        details
+    } else {
+        let mut kept = String::new();
+        let total = details.lines().count();
+        let mut lines = 0;
+        for line in details.lines() {
+            if kept.len() + line.len() + 80 > room {
+                break;
+            }
+            kept.push_str(line);
+            kept.push('\n');
+            lines += 1;
+        }
+        let _ = writeln!(kept, "… {} more line(s) in the full plan", total - lines);
+        kept
+    };
+    if room > 200 {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>Details</summary>\n\n{fence}\n{body}{fence}\n\n</details>"
+        );
+    }
+    out
+}
+
+/// Counts by kind of resource and kind of action, as a small table.
+fn counts(out: &mut String, plan: &Plan) {
+    // In the plan's (dependency) order.
+    let mut by: Vec<(&'static str, [usize; 4])> = Vec::new();
+    for action in &plan.actions {
+        let slot = match action.kind {
+            Kind::Create => 0,
+            Kind::Update => 1,
+            Kind::Delete => 2,
+            Kind::Manual => 3,
+        };
+        let kind = resource_kind(&action.resource);
+        match by.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, counts)) => counts[slot] += 1,
+            None => {
+                let mut counts = [0; 4];
+                counts[slot] = 1;
+                by.push((kind, counts));
+            }
+        }
     }
     let _ = writeln!(
         out,
-        "\n<details><summary>Details</summary>\n\n```\n{}```\n\n</details>",
-        text(plan, false)
+        "| resource | create | update | delete | manual |\n|---|---|---|---|---|"
     );
-    let manual: Vec<&Action> = plan.actions.iter().filter(|a| a.manual.is_some()).collect();
-    if !manual.is_empty() {
-        let _ = writeln!(out, "\n#### Manual steps");
-        for action in manual {
-            let step = action.manual.as_ref().expect("filtered");
-            let _ = writeln!(out, "\n**{}** (`{}`)\n", step.title, action.resource);
-            for (n, s) in step.steps.iter().enumerate() {
-                let _ = writeln!(out, "{}. {s}", n + 1);
-            }
-            for (label, value) in &step.values {
-                let _ = writeln!(out, "   - {label}: `{value}`");
+    for (kind, [c, u, d, m]) in by {
+        let _ = writeln!(out, "| {kind} | {c} | {u} | {d} | {m} |");
+    }
+    out.push('\n');
+}
+
+fn resource_kind(resource: &super::Resource) -> &'static str {
+    use super::Resource::*;
+    match resource {
+        ScimClient(_) => "WS1 OAuth client",
+        Token(_) => "bearer token",
+        Directory(_) => "WS1 directory",
+        App(_) => "Okta app",
+        Connection(_) => "provisioning connection",
+        Attribute(_) => "app attribute",
+        Mapping(_) => "attribute mapping",
+        ToAppToggles(_) => "To App toggles",
+        UpdateExistingUsers(_) => "apply updates now",
+        UserAssignment(_) => "user assignment",
+        GroupAssignment(_) => "group assignment",
+        GroupPush(_) => "group push",
+    }
+}
+
+/// `text` as a code span that holds it whatever it contains: a fence of more backticks than
+/// any run inside, padded when it starts or ends with one (CommonMark code spans).
+pub fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.trim().is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A table cell's content: pipes escaped (GFM splits cells on them even inside code spans), no
+/// line breaks.
+pub fn cell(markdown: &str) -> String {
+    markdown.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Plain text for a Markdown line or list item: what stands between pairs of backticks becomes
+/// a code span (as the messages mean it), characters Markdown would read as markup elsewhere
+/// are escaped, line breaks become spaces. Pipes are left to [`cell`], for text inside a table.
+pub fn inline(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    // An odd number of parts means the backticks pair up.
+    let paired = parts.len() % 2 == 1;
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in parts.iter().enumerate() {
+        if paired && i % 2 == 1 {
+            out.push_str(&code(part));
+            continue;
+        }
+        if !paired && i > 0 {
+            out.push_str("\\`");
+        }
+        for c in part.chars() {
+            match c {
+                '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\n' | '\r' => out.push(' '),
+                c => out.push(c),
             }
         }
     }
     out
+}
+
+/// A code fence longer than any backtick run in `text`.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
 }

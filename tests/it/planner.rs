@@ -426,3 +426,72 @@ fn a_label_fix_does_not_wait_behind_an_unrelated_directory_domain_step() {
         None
     );
 }
+
+/// The text of every table cell in `markdown`, as a CommonMark parser with GFM tables reads it.
+fn table_cells(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut cells = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::TableCell) => current = Some(String::new()),
+            Event::End(TagEnd::TableCell) => cells.extend(current.take()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(c) = current.as_mut() {
+                    c.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    cells
+}
+
+#[test]
+fn markdown_for_a_10000_user_plan_fits_a_github_comment_and_escapes_names() {
+    const WEIRD: &str = "Ops | EU `prod` ";
+    let users: Vec<String> = (0..10_000)
+        .map(|i| format!("user{i}@example.com"))
+        .collect();
+    let yaml = DESIRED
+        .replace(
+            "members: [alice@example.com]",
+            &format!("members: [{}]", users.join(", ")),
+        )
+        .replace("name: Okta Users", &format!("name: {WEIRD:?}"))
+        .replace("members: [WS1 Users]", &format!("members: [{WEIRD:?}]"));
+    let mut live = empty();
+    live["okta"]["users"] = users
+        .iter()
+        .enumerate()
+        .map(|(i, login)| (login.clone(), json!(format!("00u{i}"))))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    live["okta"]["groups"][WEIRD] = json!("00g9");
+    let (desired, settings) = settings(&yaml);
+    let plan = plan::plan(&desired, &settings, &serde_json::from_value(live).unwrap()).unwrap();
+    assert!(plan.actions.len() > 10_000);
+    let md = render::render(&plan, render::Format::Markdown, false);
+    assert!(md.len() < 65_536, "{} characters", md.len());
+    assert!(md.contains("more action(s): the full plan is the pipeline's artifact"));
+    let cells = table_cells(&md);
+    assert!(
+        cells.contains(&format!("ws1.directory[{WEIRD:?}]")),
+        "the name survives the table whole: {:?}",
+        &cells[..cells.len().min(40)]
+    );
+    // Every row has its five cells: no name broke a row.
+    let rows = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains(" | `"))
+        .count();
+    assert_eq!(cells.len() % 5, 0, "{rows} rows");
+    let lines: Vec<&str> = md.lines().collect();
+    let excerpt = format!(
+        "{}\n[… {} lines …]\n{}",
+        lines[..40].join("\n"),
+        lines.len() - 55,
+        lines[lines.len() - 15..].join("\n")
+    );
+    insta::assert_snapshot!(excerpt);
+}
