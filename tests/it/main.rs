@@ -5,6 +5,7 @@ mod canary;
 mod config;
 mod conformance;
 mod hygiene;
+mod pipelines;
 mod planner;
 mod providers;
 mod reconcile;
