@@ -92,13 +92,11 @@ fn the_github_workflow_plans_on_pull_requests_applies_the_artifact_and_checks_dr
     assert!(on["schedule"][0]["cron"].is_string(), "runs on a schedule");
     let jobs = w["jobs"].as_mapping().expect("jobs");
     let job = |name: &str| {
-        let steps = jobs
-            .get(name)
+        jobs.get(name)
             .unwrap_or_else(|| panic!("{file}: job {name}"))["steps"]
             .as_sequence()
             .expect("steps")
-            .clone();
-        steps
+            .clone()
     };
     let all_runs = |name: &str| {
         job(name)
