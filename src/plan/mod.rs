@@ -146,13 +146,15 @@ pub enum Resource {
 }
 
 impl Resource {
-    /// The position in the setup guides' dependency order (PRODUCT.md, "The plan").
+    /// The position in the setup guides' dependency order (PRODUCT.md, "The plan"), with one
+    /// change: the token comes after the app, because the app's managed block records it, so
+    /// an app Okta refuses never leaves a minted token behind.
     pub fn stage(&self) -> u8 {
         match self {
             Resource::ScimClient(_) => 0,
-            Resource::Token(_) => 1,
-            Resource::Directory(_) => 2,
-            Resource::App(_) => 3,
+            Resource::Directory(_) => 1,
+            Resource::App(_) => 2,
+            Resource::Token(_) => 3,
             Resource::Connection(_) => 4,
             Resource::Attribute(_) => 5,
             Resource::Mapping(_) => 6,

@@ -42,9 +42,11 @@ pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan,
         problems: Vec::new(),
     };
     let replacing = planner.scim_client();
-    let minting = planner.token(replacing);
+    // Decided before the app (whose handover confirmation depends on it), placed after it.
+    let (minting, mint) = planner.token(replacing);
     planner.directory();
     planner.app(minting);
+    planner.actions.extend(mint);
     planner.connection(minting);
     planner.attributes();
     let mappings_changed = planner.mappings();
@@ -402,8 +404,8 @@ impl Planner<'_> {
         None
     }
 
-    /// Plans minting the bearer token when needed; returns why.
-    fn token(&mut self, replacing: Option<Replace>) -> Mint {
+    /// Decides whether to mint the bearer token; returns why, and the action that does it.
+    fn token(&mut self, replacing: Option<Replace>) -> (Mint, Option<Action>) {
         let want = &self.desired.ws1.scim_client;
         let client_id = want.client_id.to_string();
         let handover = match self.app {
@@ -480,7 +482,7 @@ impl Planner<'_> {
             (None, TokenState::Confirmed) => (Mint::No, String::new()),
         };
         if mint == Mint::No {
-            return Mint::No;
+            return (Mint::No, None);
         }
         let kind = if mint == Mint::First {
             Kind::Create
@@ -512,8 +514,7 @@ impl Planner<'_> {
             HandoverVia::Manual => "written only to the file named by `apply --token-out FILE` (created new, mode 0600), for the console step below".to_owned(),
             HandoverVia::Probe => "handed to Okta through the connection API if Okta accepts it for the new app, else written only to the file named by `apply --token-out FILE` (created new, mode 0600) for the console step below".to_owned(),
         });
-        self.push(a);
-        mint
+        (mint, Some(a))
     }
 
     fn directory(&mut self) {
@@ -1359,6 +1360,8 @@ fn needs(a: &Action, b: &Action) -> bool {
     let readies_app = creates_app || matches!(b.op, Op::UpdateApp { activate: true, .. });
     match (&a.resource, &b.resource) {
         (Token(_), ScimClient(_)) => true,
+        // Minted only once the app that records it exists.
+        (Token(_), App(_)) => creates_app,
         (Connection(_), Token(_)) => true,
         (Connection(_), App(_)) => readies_app,
         (Attribute(_), App(_)) => creates_app,

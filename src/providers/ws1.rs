@@ -559,7 +559,9 @@ impl Ws1Client {
         })
     }
 
-    /// `GET …/directoryconfigs/{id}/domains`: the domain names (item `name` or `domainName`).
+    /// `GET …/directoryconfigs/{id}/domains`: the domain names. An item's identity is what §5
+    /// shows, its `_links.self.href` (`…/domains/{domain}`); a `name` or `domainName` field,
+    /// where a tenant adds one, is preferred.
     pub async fn directory_domains(&self, directory_id: &str) -> Result<Vec<String>, ApiError> {
         let url = self.url(
             &format!(
@@ -573,17 +575,7 @@ impl Ws1Client {
         Ok(page
             .get("items")
             .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| {
-                        i.get("name")
-                            .or_else(|| i.get("domainName"))
-                            .and_then(Value::as_str)
-                    })
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|items| items.iter().filter_map(domain_name).collect())
             .unwrap_or_default())
     }
 
@@ -709,6 +701,23 @@ impl Ws1Client {
     pub async fn scim_groups(&self, filter: Option<&str>) -> Result<Vec<ScimGroup>, ApiError> {
         self.scim_list("Groups", filter).await
     }
+}
+
+/// A domain item's name: its `name` or `domainName`, else the last segment of its self link.
+fn domain_name(item: &Value) -> Option<String> {
+    if let Some(name) = item
+        .get("name")
+        .or_else(|| item.get("domainName"))
+        .and_then(Value::as_str)
+    {
+        return Some(name.to_owned());
+    }
+    let href = item.pointer("/_links/self/href")?.as_str()?;
+    let last = href.trim_end_matches('/').rsplit('/').next()?;
+    let decoded: String = form_urlencoded::parse(format!("d={last}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    (!decoded.is_empty()).then_some(decoded)
 }
 
 /// `iat` and `exp` of a JWT's payload, without verifying it (we only read our own fresh token's

@@ -30,6 +30,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
         .route("/_sandbox/mode", get(mode).put(set_mode).post(set_mode))
+        .route(
+            "/_sandbox/alternatives",
+            get(alternatives).post(set_alternatives),
+        )
         .with_state(shared)
 }
 
@@ -39,6 +43,23 @@ fn bad(message: impl Into<String>) -> Response {
         Json(json!({ "error": message.into() })),
     )
         .into_response()
+}
+
+/// The switches for open points of the references, their values and readings.
+async fn alternatives(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(shared.alternatives.listing())
+}
+
+/// `{"okta.embed_users": false, …}` sets those switches until reset.
+async fn set_alternatives(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let changes: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(err) => return bad(format!("body is not JSON: {err}")),
+    };
+    match shared.alternatives.set(&changes) {
+        Ok(_) => Json(shared.alternatives.listing()).into_response(),
+        Err(err) => bad(err),
+    }
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {

@@ -25,6 +25,8 @@ pub const ADMIN_CLIENT_ID: &str = "scimbridge-admin";
 /// State shared by every port of one sandbox: clock, log, faults, mode, the emulators.
 pub struct Shared {
     pub clock: Clock,
+    /// The readings in force where the references leave a point open.
+    pub alternatives: super::Alternatives,
     log: Mutex<Vec<LogEntry>>,
     faults: Mutex<Vec<FaultState>>,
     mode: Mutex<Mode>,
@@ -98,9 +100,10 @@ struct FaultState {
 
 impl Shared {
     /// Fresh shared state with the given clock and no emulators yet.
-    pub fn new(clock: Clock) -> Arc<Self> {
+    pub fn new(clock: Clock, alternatives: super::Alternatives) -> Arc<Self> {
         Arc::new(Self {
             clock,
+            alternatives,
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
             mode: Mutex::new(Mode::default()),
@@ -176,6 +179,7 @@ impl Shared {
             emulator.reset();
         }
         self.clock.reset();
+        self.alternatives.reset();
         self.clear_requests();
         self.clear_faults();
         self.set_mode(Mode::default());

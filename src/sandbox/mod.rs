@@ -9,6 +9,7 @@
 //! ([`control`]) beside it, so `/_sandbox/` answers on every port with the same [`Shared`] state.
 //! [`start`] binds loopback ports and returns a [`RunningSandbox`] for tests and the CLI.
 
+pub mod alternatives;
 pub mod clock;
 pub mod control;
 pub mod layer;
@@ -16,6 +17,7 @@ pub mod okta;
 pub mod server;
 pub mod ws1;
 
+pub use alternatives::Alternatives;
 pub use layer::{Fault, LogEntry, Mode, Shared};
 pub use server::{RunningSandbox, SandboxOptions, serve, start};
 

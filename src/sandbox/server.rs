@@ -71,11 +71,12 @@ pub struct RunningSandbox {
 /// Binds every service on 127.0.0.1 and serves it in the background.
 pub async fn start(opts: SandboxOptions) -> std::io::Result<RunningSandbox> {
     let clock = Clock::new();
-    let shared = Shared::new(clock.clone());
+    let alternatives = super::Alternatives::default();
+    let shared = Shared::new(clock.clone(), alternatives.clone());
     let (stop, stopped) = watch::channel(false);
     let ws1_listener = TcpListener::bind(("127.0.0.1", opts.ws1_port)).await?;
     let ws1_url = url_of(ws1_listener.local_addr()?);
-    let ws1: Arc<dyn Emulator> = Arc::new(Ws1::new(clock.clone(), &ws1_url));
+    let ws1: Arc<dyn Emulator> = Arc::new(Ws1::new(clock.clone(), &ws1_url, alternatives.clone()));
     // Register before serving so the control plane on any port reaches every service.
     shared.register(ws1.clone());
     let tasks = vec![tokio::spawn(serve(
@@ -86,7 +87,7 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<RunningSandbox> {
     ))];
     let okta_listener = TcpListener::bind(("127.0.0.1", opts.okta_port)).await?;
     let okta_url = url_of(okta_listener.local_addr()?);
-    let okta: Arc<dyn Emulator> = Arc::new(Okta::new(clock.clone()));
+    let okta: Arc<dyn Emulator> = Arc::new(Okta::new(clock.clone(), alternatives));
     shared.register(okta.clone());
     let mut tasks = tasks;
     tasks.push(tokio::spawn(serve(

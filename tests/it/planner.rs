@@ -376,7 +376,7 @@ fn lint_catches_a_broken_plan() {
         &serde_json::from_value(empty()).unwrap(),
     )
     .unwrap();
-    plan.actions.swap(0, 1);
+    plan.actions.swap(0, 3);
     plan.actions.push(plan.actions[1].clone());
     let problems: Vec<String> = plan::lint::check(&plan)
         .iter()

@@ -655,6 +655,8 @@ async fn provisioning_sends_what_okta_sends() {
             .map(|r| (r.0.as_str(), r.1.as_str()))
             .collect::<Vec<_>>(),
         [
+            // "Test API Credentials", then what saving sends.
+            ("GET", "/scim/Users?startIndex=1&count=2"),
             ("GET", "/scim/Users?startIndex=1&count=2"),
             ("GET", "/scim/Groups?startIndex=1&count=100")
         ]
@@ -735,7 +737,9 @@ async fn a_mapping_change_changes_the_next_scim_body() {
 #[tokio::test]
 async fn a_rejected_token_shows_as_a_sync_error() {
     let sb = start().await;
-    let (id, scim) = provisioned_app(&sb, "revoked", false).await;
+    let (id, scim) = provisioned_app(&sb, "good", false).await;
+    // The SCIM server stops accepting the token Okta holds (revoked there).
+    *scim.token.lock().unwrap() = "rotated".into();
     let ann = sb.user_id("ann@example.com").await;
     sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": ann}))
         .await;
@@ -753,6 +757,71 @@ async fn a_rejected_token_shows_as_a_sync_error() {
         "GET",
         "nothing is created with a rejected token"
     );
+}
+
+// §12 "Test API Credentials": the console step tests a new token with a SCIM `/Users` list
+// and saves nothing when it fails.
+#[tokio::test]
+async fn the_console_step_tests_the_token_and_refuses_a_wrong_one() {
+    let sb = start().await;
+    let id = sb.app("scim1testapp", "Console").await;
+    let (scim, url) = scim_server("good").await;
+    let step = |token: &str| json!({"baseUrl": url, "token": token, "createUsers": true, "deactivateUsers": true});
+    let provisioning = format!("/_sandbox/okta/apps/{id}/provisioning");
+    let (status, body) = sb.post(&provisioning, step("wrong")).await;
+    assert_eq!(status, 400, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.contains("Test API Credentials failed") && error.contains("HTTP 401"),
+        "{error}"
+    );
+    assert_eq!(
+        scim.take()
+            .iter()
+            .map(|r| (r.0.as_str(), r.1.as_str()))
+            .collect::<Vec<_>>(),
+        [("GET", "/scim/Users?startIndex=1&count=2")],
+        "tested with a SCIM list, nothing else"
+    );
+    let (_, app) = sb.get(&format!("/api/v1/apps/{id}")).await;
+    assert!(
+        app["features"].as_array().unwrap().is_empty(),
+        "nothing was saved: {app}"
+    );
+    let (status, body) = sb.post(&provisioning, step("good")).await;
+    assert_eq!(status, 200, "{body}");
+    sb.wait().await;
+    let (_, app) = sb.get(&format!("/api/v1/apps/{id}")).await;
+    assert!(
+        app["features"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("PUSH_NEW_USERS"))
+    );
+}
+
+// §10 `expand=user`: the Okta user is embedded in `_embedded.user`, only when asked.
+#[tokio::test]
+async fn app_users_embed_the_okta_user_on_expand() {
+    let sb = start().await;
+    let id = sb.app("scim1testapp", "Embed").await;
+    let ann = sb.user_id("ann@example.com").await;
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": ann}))
+        .await;
+    let (_, plain) = sb.get(&format!("/api/v1/apps/{id}/users")).await;
+    assert!(plain[0].get("_embedded").is_none(), "{plain}");
+    let (_, expanded) = sb
+        .get(&format!("/api/v1/apps/{id}/users?expand=user&limit=500"))
+        .await;
+    assert_eq!(expanded[0]["_embedded"]["user"]["id"], json!(ann));
+    assert_eq!(
+        expanded[0]["_embedded"]["user"]["profile"]["login"],
+        "ann@example.com"
+    );
+    let (_, one) = sb
+        .get(&format!("/api/v1/apps/{id}/users/{ann}?expand=user"))
+        .await;
+    assert_eq!(one["_embedded"]["user"]["profile"]["firstName"], "Ann");
 }
 
 // The expression subset: anything else is a sync error naming the expression.
@@ -995,12 +1064,24 @@ async fn an_expired_or_revoked_ws1_token_shows_as_a_sync_error() {
     running
         .clock
         .advance(std::time::Duration::from_secs(61 * 60));
-    let (state, errors) = sync(expiring, eve.clone()).await;
+    let (state, errors) = sync(expiring.clone(), eve.clone()).await;
     assert_eq!(state, "ERROR", "{errors}");
     assert!(
         errors[0]["error"].as_str().unwrap().contains("HTTP 401"),
         "{errors}"
     );
+    // The console step refuses the expired token ("Test API Credentials").
+    let expired = ws1_token(&running, "okta-expiring", "a-client-secret").await;
+    running
+        .clock
+        .advance(std::time::Duration::from_secs(61 * 60));
+    let (status, body) = sb
+        .post(
+            &format!("/_sandbox/okta/apps/{expiring}/provisioning"),
+            json!({"baseUrl": format!("{api}/scim"), "token": expired}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
 
     // Revoked: the token is fresh, but its client is deleted in WS1.
     let (revoked, client, admin) = connect("Revoked").await;

@@ -869,12 +869,30 @@ async fn post_mapping(AxState(okta): AxState<Okta>, Path(id): Path<String>, body
     ok(mapping_full(&s, &id)?)
 }
 
-fn app_user_view(app: &str, id: &str, au: &AppUser) -> Value {
-    json!({"id": id, "externalId": au.external_id, "created": au.created, "lastUpdated": au.last_sync.as_ref().unwrap_or(&au.created),
+/// An app user; with `user` (from `expand=user`), the Okta user embedded in `_embedded`.
+fn app_user_view(app: &str, id: &str, au: &AppUser, user: Option<&Value>) -> Value {
+    let mut view = json!({"id": id, "externalId": au.external_id, "created": au.created, "lastUpdated": au.last_sync.as_ref().unwrap_or(&au.created),
     "scope": au.scope, "status": au.status, "statusChanged": au.created, "syncState": au.sync_state,
     "lastSync": au.last_sync, "credentials": {"userName": au.user_name}, "profile": au.profile,
     "_links": {"app": {"href": format!("/api/v1/apps/{app}")}, "user": {"href": format!("/api/v1/users/{id}")}},
-    })
+    });
+    if let Some(user) = user {
+        view["_embedded"] = json!({"user": user});
+    }
+    view
+}
+
+/// The Okta user to embed in an app user's view, when `expand=user` asks for it and the
+/// reading in force honours it (`okta.embed_users`).
+fn embedded<'a>(
+    okta: &Okta,
+    s: &'a State,
+    q: &HashMap<String, String>,
+    uid: &str,
+) -> Option<&'a Value> {
+    (q.get("expand").map(String::as_str) == Some("user") && okta.readings().embed_users)
+        .then(|| s.users.get(uid))
+        .flatten()
 }
 
 /// Creates an app user (shared by the API, groups and the seed) and says which push it needs.
@@ -949,7 +967,7 @@ async fn list_app_users(
         .collect();
     Ok(page(
         items,
-        |(uid, au)| app_user_view(&id, uid, au),
+        |(uid, au)| app_user_view(&id, uid, au, embedded(&okta, &s, &q, uid)),
         &q,
         50,
         500,
@@ -981,18 +999,22 @@ async fn assign_user(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
         ));
     }
     let job = assign(&mut s, &id, &uid, "USER", &now).map_err(|e| invalid("appUser", e))?;
-    let view = app_user_view(&id, &uid, &s.apps[&id].users[&uid]);
+    let view = app_user_view(&id, &uid, &s.apps[&id].users[&uid], None);
     let epoch = s.epoch;
     drop(s);
     okta.enqueue(epoch, job.into_iter().collect());
     ok(view)
 }
 
-async fn get_app_user(AxState(okta): AxState<Okta>, Path((id, uid)): Path<(String, String)>) -> R {
+async fn get_app_user(
+    AxState(okta): AxState<Okta>,
+    Path((id, uid)): Path<(String, String)>,
+    Query(q): Q,
+) -> R {
     let s = okta.lock();
     let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let au = app.users.get(&uid).ok_or_else(|| not_found("AppUser"))?;
-    ok(app_user_view(&id, &uid, au))
+    ok(app_user_view(&id, &uid, au, embedded(&okta, &s, &q, &uid)))
 }
 
 /// Removes an app user and queues its deactivation when Deactivate Users is on.
@@ -1439,7 +1461,11 @@ fn ctl_err(status: StatusCode, msg: impl Into<String>) -> Response {
 }
 
 /// The Provisioning → Integration and To App screens: `{"baseUrl"?, "token", "createUsers",
-/// "updateUsers", "deactivateUsers", "enabled"?}`. Saving probes the SCIM server (§12).
+/// "updateUsers", "deactivateUsers", "enabled"?}`. A new token is first tested the way "Test
+/// API Credentials" does (okta-api.md §12: a SCIM `/Users` list with it must answer a
+/// ListResponse with a `Resources` array; the probe's exact parameters are UNVERIFIED, so
+/// `startIndex=1&count=2`, what Okta sends after saving); a refused token is not saved.
+/// Saving probes the SCIM server (§12).
 async fn ctl_provisioning(
     AxState(okta): AxState<Okta>,
     Path(id): Path<String>,
@@ -1448,6 +1474,26 @@ async fn ctl_provisioning(
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return ctl_err(StatusCode::BAD_REQUEST, "body must be JSON");
     };
+    if let Some(token) = body["token"].as_str() {
+        let base = {
+            let s = okta.lock();
+            let Some(app) = s.apps.get(&id) else {
+                return ctl_err(StatusCode::NOT_FOUND, "no such app");
+            };
+            body["baseUrl"]
+                .as_str()
+                .map(String::from)
+                .or(oin_base(app))
+                .or(app.connection.as_ref().map(|c| c.base_url.clone()))
+                .unwrap_or_default()
+        };
+        if let Err(why) = okta.test_api_credentials(&base, token).await {
+            return ctl_err(
+                StatusCode::BAD_REQUEST,
+                format!("Test API Credentials failed: {why}; nothing was saved"),
+            );
+        }
+    }
     let mut s = okta.lock();
     let Some(app) = s.apps.get_mut(&id) else {
         return ctl_err(StatusCode::NOT_FOUND, "no such app");

@@ -57,6 +57,8 @@ pub struct Okta {
 struct Inner {
     state: Mutex<State>,
     clock: Clock,
+    /// The readings in force where the references leave a point open.
+    alternatives: super::Alternatives,
     http: reqwest::Client,
     queue: OnceLock<mpsc::UnboundedSender<(u64, Job)>>,
     pending: watch::Sender<usize>,
@@ -132,17 +134,18 @@ impl State {
 
 impl Default for Okta {
     fn default() -> Self {
-        Self::new(Clock::new())
+        Self::new(Clock::new(), super::Alternatives::default())
     }
 }
 
 impl Okta {
     /// An empty emulator reading time from `clock`.
-    pub fn new(clock: Clock) -> Self {
+    pub fn new(clock: Clock, alternatives: super::Alternatives) -> Self {
         let okta = Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
                 clock,
+                alternatives,
                 http: reqwest::Client::new(),
                 queue: OnceLock::new(),
                 pending: watch::channel(0).0,
@@ -243,6 +246,11 @@ impl Okta {
     pub async fn wait_idle(&self) {
         let mut rx = self.inner.pending.subscribe();
         let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// The readings in force where the references leave a point open.
+    fn readings(&self) -> super::alternatives::Readings {
+        self.inner.alternatives.get()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

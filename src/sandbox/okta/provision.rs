@@ -200,6 +200,35 @@ impl Okta {
         self.record(&job, result);
     }
 
+    /// "Test API Credentials": a SCIM `/Users` list with `token` must answer 200 with a
+    /// ListResponse holding a `Resources` array (okta-api.md §12).
+    pub(super) async fn test_api_credentials(
+        &self,
+        base_url: &str,
+        token: &str,
+    ) -> Result<(), String> {
+        if base_url.is_empty() {
+            return Err("no base URL".into());
+        }
+        let target = Target {
+            base_url: base_url.to_owned(),
+            token: token.to_owned(),
+        };
+        let list = self
+            .send(
+                &target,
+                reqwest::Method::GET,
+                "/Users?startIndex=1&count=2",
+                None,
+            )
+            .await?;
+        if list["Resources"].is_array() {
+            Ok(())
+        } else {
+            Err("No results for users returned".into())
+        }
+    }
+
     async fn probe(&self, app: &str) -> Result<SyncOutcome, String> {
         let t = self.target(app)?;
         self.send(

@@ -567,20 +567,31 @@ pub(crate) fn insert_directory(
     Ok(dir)
 }
 
-fn list_item(d: &Directory) -> Value {
-    json!({
+/// A directory as the list shows it; its `domains` only under the reading that lists them
+/// (`ws1.directory_list_has_domains`, §5 UNVERIFIED).
+fn list_item(inner: &Inner, d: &Directory) -> Value {
+    let mut item = json!({
         "type": d.kind, "name": d.name, "directoryId": d.id, "userstoreId": d.userstore_id,
         "countDomains": d.domains.len(), "deleteInProgress": false,
         "syncConfigurationEnabled": false, "migratedToEnterpriseService": false,
         "_links": {"self": {"href": format!("{API}/connectormanagement/directoryconfigs/{}", d.id)}},
-    })
+    });
+    if inner.readings().directory_list_has_domains {
+        item["domains"] = json!(d.domains);
+    }
+    item
 }
 
 async fn list_directories(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
     if let Err(r) = inner.authorize(&headers) {
         return r;
     }
-    let items: Vec<Value> = inner.lock().directories.iter().map(list_item).collect();
+    let items: Vec<Value> = inner
+        .lock()
+        .directories
+        .iter()
+        .map(|d| list_item(&inner, d))
+        .collect();
     answer(
         StatusCode::OK,
         &headers,
@@ -638,7 +649,12 @@ async fn get_directory(
         return r;
     }
     match inner.lock().directories.iter().find(|d| d.id == id) {
-        Some(d) => answer(StatusCode::OK, &headers, DIR_OTHER_TYPE, list_item(d)),
+        Some(d) => answer(
+            StatusCode::OK,
+            &headers,
+            DIR_OTHER_TYPE,
+            list_item(&inner, d),
+        ),
         None => no_directory(&id),
     }
 }
@@ -655,10 +671,18 @@ async fn list_domains(
     let Some(d) = state.directories.iter().find(|d| d.id == id) else {
         return no_directory(&id);
     };
+    // Only `_links` under the reading that shows no more than §5 does (`ws1.domain_items`).
+    let named = inner.readings().domain_items == "named";
     let items: Vec<Value> = d
         .domains
         .iter()
-        .map(|name| json!({"name": name, "_links": {"self": {"href": format!("{API}/connectormanagement/directoryconfigs/{id}/domains/{name}")}}}))
+        .map(|name| {
+            let mut item = json!({"_links": {"self": {"href": format!("{API}/connectormanagement/directoryconfigs/{id}/domains/{name}")}}});
+            if named {
+                item["name"] = json!(name);
+            }
+            item
+        })
         .collect();
     answer(
         StatusCode::OK,

@@ -76,6 +76,8 @@ pub struct Ws1 {
 
 pub(crate) struct Inner {
     clock: Clock,
+    /// The readings in force where the references leave a point open.
+    alternatives: super::Alternatives,
     base_url: String,
     state: Mutex<State>,
 }
@@ -144,10 +146,11 @@ impl State {
 
 impl Ws1 {
     /// A just-started tenant at `base_url` (used for `iss`, `aud` and `Location`).
-    pub fn new(clock: Clock, base_url: &str) -> Self {
+    pub fn new(clock: Clock, base_url: &str, alternatives: super::Alternatives) -> Self {
         Self {
             inner: Arc::new(Inner {
                 clock,
+                alternatives,
                 base_url: base_url.trim_end_matches('/').to_string(),
                 state: Mutex::new(State::new()),
             }),
@@ -156,6 +159,11 @@ impl Ws1 {
 }
 
 impl Inner {
+    /// The readings in force where the references leave a point open.
+    fn readings(&self) -> super::alternatives::Readings {
+        self.alternatives.get()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().expect("ws1 state lock poisoned")
     }
