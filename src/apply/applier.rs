@@ -315,12 +315,30 @@ impl Applier {
                         "notes": {"admin": note::compose(admin_note.as_deref(), &block), "enduser": null},
                     },
                 });
-                let id = create_or_recover(
-                    "the app",
-                    okta.create_app(&body, true).await.map(|app| app.id),
-                    || self.find_app_by_key(&catalog_name, &key),
-                )
-                .await?;
+                let created = okta.create_app(&body, true).await;
+                // Okta refusing the catalog name is the config's to fix (the internal names
+                // are not documented, reference/okta-api.md §5); say where.
+                let refused_name = created.as_ref().err().is_some_and(|e| {
+                    e.code() == Some("E0000001")
+                        && e.details()
+                            .vendor
+                            .causes
+                            .iter()
+                            .any(|c| c.starts_with("name"))
+                });
+                let id = create_or_recover("the app", created.map(|app| app.id), || {
+                    self.find_app_by_key(&catalog_name, &key)
+                })
+                .await
+                .map_err(|e| {
+                    if refused_name {
+                        e.context(format!(
+                            "Okta does not know an app named `{catalog_name}`: set `okta.app.catalog_name` to the internal name of the app in your org's catalog (Applications > Browse App Catalog; the API's `name`)"
+                        ))
+                    } else {
+                        e
+                    }
+                })?;
                 *lock(&self.created_app) = Some(id);
             }
             Op::UpdateApp {
@@ -409,8 +427,18 @@ impl Applier {
                 external_namespace,
                 required,
                 scope,
+                if_absent,
             } => {
                 let id = self.app_id(&app)?;
+                if if_absent {
+                    let schema = okta
+                        .app_user_schema(&id)
+                        .await
+                        .context("cannot read the app user schema")?;
+                    if schema.base.contains_key(&name) || schema.custom.contains_key(&name) {
+                        return Ok(Ran::Done);
+                    }
+                }
                 let attribute = SchemaAttribute {
                     title: Some(title),
                     type_: Some(kind),
@@ -503,8 +531,12 @@ impl Applier {
                     "the group push",
                     okta.create_group_push(&id, &source, &name, true).await,
                     || async {
-                        let pushes = okta.group_push_mappings(&id).await.ok()?;
-                        pushes.into_iter().find(|p| p.source_group_id == source)
+                        match okta.group_push_mappings(&id).await.ok()? {
+                            Capability::Supported(pushes) => {
+                                pushes.into_iter().find(|p| p.source_group_id == source)
+                            }
+                            Capability::Unsupported => None,
+                        }
                     },
                 )
                 .await?;

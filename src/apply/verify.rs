@@ -15,13 +15,10 @@ use anyhow::Context;
 
 use super::dataflow::{self, Expected, Found, UserReport};
 use super::expression;
-use crate::config::model::{Desired, MappingRule};
+use crate::config::model::{Desired, MappingRule, WORKSPACE_ATTRIBUTES};
 use crate::providers::okta::AppId;
 use crate::state::read::{self, LOOKUP_LIMIT, Services, each};
 use crate::state::{AppUserLive, OktaUserId};
-
-/// The WS1 workspace extension's attributes the data-flow check compares.
-const WORKSPACE_ATTRIBUTES: [&str; 3] = ["domain", "internalUserType", "userPrincipalName"];
 
 /// Whether Okta still has work queued or running for an app user: `SYNCING` is a running push,
 /// `STAGED` a queued one (reference: AppUserStatus) unless its push already failed (`ERROR`).

@@ -16,6 +16,9 @@ use super::yaml::Document;
 
 /// The SCIM extension schema of Workspace ONE Access attributes.
 pub const WORKSPACE_NAMESPACE: &str = "urn:scim:schemas:extension:workspace:1.0";
+
+/// The workspace extension's attributes a provisioned user needs (ws1-api.md §6.3).
+pub const WORKSPACE_ATTRIBUTES: [&str; 3] = ["domain", "internalUserType", "userPrincipalName"];
 /// The SCIM 1.1 API's path under the tenant root.
 pub const SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
 /// The rotation window when the config names none.
@@ -617,7 +620,8 @@ impl Checker<'_> {
                 kind: AttributeType::String,
                 external_name: (*name).into(),
                 external_namespace: WORKSPACE_NAMESPACE.into(),
-                required: false,
+                // The custom app's guide marks each of them "Attribute Required".
+                required: true,
                 scope: "NONE",
                 file_index: None,
                 at: default_at.clone(),

@@ -386,6 +386,9 @@ pub enum Op {
         app: AppRef,
         base_url: Option<String>,
     },
+    /// Creates or updates a custom attribute of the app user schema. With `if_absent`, for an
+    /// app this plan creates (whose profile cannot be read before), nothing is written when the
+    /// new app's profile already has the attribute.
     PutAttribute {
         app: AppRef,
         name: String,
@@ -395,6 +398,8 @@ pub enum Op {
         external_namespace: String,
         required: bool,
         scope: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        if_absent: bool,
     },
     SetMapping {
         app: AppRef,

@@ -938,9 +938,72 @@ impl Planner<'_> {
                     external_namespace: want.external_namespace.clone(),
                     required: want.required,
                     scope: want.scope.into(),
+                    if_absent: false,
                 },
             );
             a.changes = changes;
+            self.push(a);
+        }
+        self.mapped_workspace_attributes();
+    }
+
+    /// A workspace attribute the mappings set must exist in the app's profile. The OIN app's
+    /// profile is expected to carry them (PRODUCT.md), but which it has is not documented: one
+    /// it lacks is added as a custom attribute, and for an app this plan creates (whose profile
+    /// cannot be read yet) it is added unless the new app has it.
+    fn mapped_workspace_attributes(&mut self) {
+        let app_ref = self.app_ref();
+        let want = &self.desired.okta.app;
+        for mapping in &want.mappings {
+            let name = mapping.target.as_str();
+            let declared = want.attributes.iter().any(|a| a.name.as_str() == name);
+            if declared
+                || !matches!(mapping.rule, MappingRule::Set { .. })
+                || !crate::config::model::WORKSPACE_ATTRIBUTES.contains(&name)
+            {
+                continue;
+            }
+            let (if_absent, reason) = match self.app {
+                Some(app)
+                    if app.base_attributes.contains(name) || app.attributes.contains_key(name) =>
+                {
+                    continue;
+                }
+                Some(_) => (
+                    false,
+                    format!(
+                        "the app's profile lacks `{name}`, which a mapping sets: added as a custom attribute"
+                    ),
+                ),
+                None => (
+                    true,
+                    format!(
+                        "a mapping sets `{name}`: added to the new app's profile unless it has it already (which attributes the app brings is not documented)"
+                    ),
+                ),
+            };
+            let mut a = action(
+                Resource::Attribute(name.to_owned()),
+                Kind::Create,
+                &mapping.at,
+                Op::PutAttribute {
+                    app: app_ref.clone(),
+                    name: name.to_owned(),
+                    title: name.to_owned(),
+                    kind: "string".into(),
+                    external_name: name.to_owned(),
+                    external_namespace: crate::config::model::WORKSPACE_NAMESPACE.into(),
+                    required: false,
+                    scope: "NONE".into(),
+                    if_absent,
+                },
+            );
+            a.reason = Some(reason);
+            a.changes = vec![Change::new(
+                "external_namespace",
+                Value::Absent,
+                Value::text(crate::config::model::WORKSPACE_NAMESPACE),
+            )];
             self.push(a);
         }
     }

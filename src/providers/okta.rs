@@ -873,12 +873,23 @@ impl OktaClient {
     // ---- Group push (§11) ----
 
     /// `GET …/group-push/mappings`, every page.
+    /// `GET …/group-push/mappings`, every page. Group push needs provisioning on the app (the
+    /// spec's tag text), so before it is set up Okta may refuse even the list (400 E0000027):
+    /// that is [`Capability::Unsupported`], not a failure.
     pub async fn group_push_mappings(
         &self,
         app: &AppId,
-    ) -> Result<Vec<GroupPushMapping>, ApiError> {
-        self.list(&app_path(app, "/group-push/mappings"), &[("limit", "1000")])
+    ) -> Result<Capability<Vec<GroupPushMapping>>, ApiError> {
+        match self
+            .list(&app_path(app, "/group-push/mappings"), &[("limit", "1000")])
             .await
+        {
+            Ok(pushes) => Ok(Capability::Supported(pushes)),
+            Err(e) if e.details().status == Some(400) && e.code() == Some("E0000027") => {
+                Ok(Capability::Unsupported)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `POST …/group-push/mappings` creating a target group named `target_group_name`

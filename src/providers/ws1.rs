@@ -185,6 +185,9 @@ pub struct ScimGroup {
 struct ListResponse<T> {
     #[serde(default)]
     total_results: Option<usize>,
+    /// The index the tenant used for the first item of this page.
+    #[serde(default)]
+    start_index: Option<usize>,
     #[serde(rename = "Resources", default = "Vec::new")]
     resources: Vec<T>,
 }
@@ -364,7 +367,8 @@ impl Ws1Client {
             .admin_once(method.clone(), url.clone(), media_type, body)
             .await
         {
-            Err(e) if e.kind() == ErrorKind::Auth => {
+            // Some tenants answer a refused token with 403 and the same body (§7, §12.8).
+            Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Forbidden) => {
                 self.forget_token().await;
                 self.admin_once(method, url, media_type, body).await
             }
@@ -640,30 +644,32 @@ impl Ws1Client {
         filter: Option<&str>,
     ) -> Result<Vec<T>, ApiError> {
         let mut out = Vec::new();
-        // 1-based paging until totalResults (§6.4: the 0/1 conflict is resolved towards what
-        // Okta itself sends).
-        let mut start = 1usize;
+        // `startIndex` is an offset from 0 in SW18's words and 1-based in its example and in
+        // what Okta sends (§6.4, CONFLICT). The first page is asked without it, so the tenant
+        // uses its own first index and echoes it; later pages count on from there (1 when the
+        // answer does not say).
+        let mut first: Option<usize> = None;
         loop {
             let size = self
                 .scim_page
                 .load(Ordering::Relaxed)
                 .min(SCIM_PAGES.len() - 1);
-            let (s, c) = (start.to_string(), SCIM_PAGES[size].to_string());
-            let mut query = vec![("startIndex", s.as_str()), ("count", c.as_str())];
+            let start = first.map(|f| (f + out.len()).to_string());
+            let count = SCIM_PAGES[size].to_string();
+            let mut query = vec![("count", count.as_str())];
+            if let Some(start) = &start {
+                query.push(("startIndex", start.as_str()));
+            }
             if let Some(f) = filter {
                 query.push(("filter", f));
             }
             let url = self.url(&format!("{SCIM_PATH}/{resource}"), &query);
-            let auth = self.admin_auth().await?;
-            let req = Request::new(Method::GET, url)
-                .header(AUTHORIZATION, auth)
-                .header(ACCEPT, HeaderValue::from_static("application/json"));
-            let resp = match self.http.send(req).await {
-                // Unfiltered, a 400 or 404 can only be about the page (a filtered list may be
-                // refused for its filter).
+            let resp = match self.scim_get(url).await {
+                // SW18 answers 404 to an invalid `count`; unfiltered, a 400 can only be about
+                // the page too (a filtered list may be refused for its filter).
                 Err(e)
-                    if filter.is_none()
-                        && matches!(e.details().status, Some(400 | 404))
+                    if (e.details().status == Some(404)
+                        || (filter.is_none() && e.details().status == Some(400)))
                         && size + 1 < SCIM_PAGES.len() =>
                 {
                     tracing::debug!(
@@ -676,13 +682,32 @@ impl Ws1Client {
                 other => other?,
             };
             let page: ListResponse<T> = http::decode(&Method::GET, &resp)?;
+            if first.is_none() {
+                first = Some(page.start_index.unwrap_or(1));
+            }
             let got = page.resources.len();
             out.extend(page.resources);
             let total = page.total_results.unwrap_or(out.len());
             if got == 0 || out.len() >= total {
                 return Ok(out);
             }
-            start += got;
+        }
+    }
+
+    /// A SCIM read with the admin token; a refused token (401, or 403 where the tenant answers
+    /// that, §7) is dropped and the read tried once more with a fresh one.
+    async fn scim_get(&self, url: Url) -> Result<Response, ApiError> {
+        let send = |auth: HeaderValue| {
+            Request::new(Method::GET, url.clone())
+                .header(AUTHORIZATION, auth)
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+        };
+        match self.http.send(send(self.admin_auth().await?)).await {
+            Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Forbidden) => {
+                self.forget_token().await;
+                self.http.send(send(self.admin_auth().await?)).await
+            }
+            other => other,
         }
     }
 

@@ -206,6 +206,9 @@ pub struct AppLive {
     /// The provisioning connection, when the connection API is supported.
     #[serde(default)]
     pub connection: Option<ConnectionLive>,
+    /// Names of the app user schema's base attributes (the app's own profile).
+    #[serde(default)]
+    pub base_attributes: std::collections::BTreeSet<String>,
     /// Custom attributes of the app user schema, by name.
     #[serde(default)]
     pub attributes: BTreeMap<String, AttributeLive>,

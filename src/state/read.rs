@@ -143,7 +143,7 @@ async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaL
         match find_app(desired, okta).await? {
             None => Ok(None),
             Some(app) => {
-                let parts = fetch_app(okta, &app.id).await?;
+                let parts = fetch_app(okta, &app.id, !app_want.group_push.is_empty()).await?;
                 Ok::<_, anyhow::Error>(Some((app, parts)))
             }
         }
@@ -309,7 +309,13 @@ struct AppParts {
     pushes: Vec<okta::GroupPushMapping>,
 }
 
-async fn fetch_app(okta: &OktaClient, id: &okta::AppId) -> anyhow::Result<AppParts> {
+/// Reads the app's parts; its group push mappings only when the config pushes groups (Okta may
+/// refuse the read before provisioning is set up, which then means none).
+async fn fetch_app(
+    okta: &OktaClient,
+    id: &okta::AppId,
+    wants_push: bool,
+) -> anyhow::Result<AppParts> {
     let ctx = |what: &str| format!("cannot read the Okta app's {what}");
     let (connection, features, schema, mapping, users, groups, pushes) = tokio::try_join!(
         async {
@@ -331,9 +337,17 @@ async fn fetch_app(okta: &OktaClient, id: &okta::AppId) -> anyhow::Result<AppPar
         async { okta.app_users(id).await.with_context(|| ctx("users")) },
         async { okta.app_groups(id).await.with_context(|| ctx("groups")) },
         async {
-            okta.group_push_mappings(id)
+            if !wants_push {
+                return Ok(Vec::new());
+            }
+            match okta
+                .group_push_mappings(id)
                 .await
-                .with_context(|| ctx("group push mappings"))
+                .with_context(|| ctx("group push mappings"))?
+            {
+                Capability::Supported(pushes) => Ok(pushes),
+                Capability::Unsupported => Ok(Vec::new()),
+            }
         },
     )?;
     Ok(AppParts {
@@ -398,6 +412,7 @@ async fn finish_app(
         }),
         Capability::Unsupported => None,
     };
+    let base_attributes = schema.base.keys().cloned().collect();
     let attributes = schema
         .custom
         .iter()
@@ -439,6 +454,7 @@ async fn finish_app(
         features: app.features,
         capabilities,
         connection,
+        base_attributes,
         attributes,
         mapping,
         users,
@@ -560,7 +576,10 @@ pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
             ),
         );
         add("okta.app.connection", &app.connection);
-        add("okta.app.attributes", &app.attributes);
+        add(
+            "okta.app.attributes",
+            &(&app.base_attributes, &app.attributes),
+        );
         add("okta.app.mapping", &app.mapping);
         // Who is assigned, and whether anyone is provisioned yet (it decides "Apply updates
         // now"); not sync states or times, which change with every push.

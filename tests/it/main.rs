@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each module tests one part through its public surface;
 //! anything with a network talks real HTTP to the sandbox on loopback.
 
+mod alternatives;
 mod canary;
 mod config;
 mod conformance;

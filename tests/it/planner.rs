@@ -42,7 +42,7 @@ okta:
 fn attribute(name: &str) -> Value {
     json!({"title": name, "kind": "string", "external_name": name,
            "external_namespace": "urn:scim:schemas:extension:workspace:1.0",
-           "required": false, "scope": "NONE"})
+           "required": true, "scope": "NONE"})
 }
 
 /// The live state that matches `DESIRED`: nothing to do.

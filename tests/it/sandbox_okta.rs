@@ -291,7 +291,7 @@ async fn app_list_pages_with_link_headers_and_filters() {
     for i in 0..3 {
         sb.app("scim1testapp", &format!("App {i}")).await;
     }
-    sb.app("other", "Zed").await;
+    sb.app("okta_org2org", "Zed").await;
     let (s, h, page1) = sb.call(Method::GET, "/api/v1/apps?limit=2", None).await;
     assert_eq!(s, 200);
     assert_eq!(page1.as_array().unwrap().len(), 2);
@@ -313,7 +313,9 @@ async fn app_list_pages_with_link_headers_and_filters() {
     );
     let (_, apps) = sb.get("/api/v1/apps?q=app").await;
     assert_eq!(apps.as_array().unwrap().len(), 3);
-    let (_, apps) = sb.get("/api/v1/apps?filter=name%20eq%20%22other%22").await;
+    let (_, apps) = sb
+        .get("/api/v1/apps?filter=name%20eq%20%22okta_org2org%22")
+        .await;
     assert_eq!(apps[0]["label"], "Zed");
     let (s, bad) = sb.get("/api/v1/apps?filter=label%20sw%20%22x%22").await;
     assert_eq!(s, 400);

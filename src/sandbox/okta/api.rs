@@ -345,7 +345,7 @@ async fn create_app_route(AxState(okta): AxState<Okta>, Query(q): Q, body: Bytes
     let now = okta.now();
     let mut s = okta.lock();
     let activate = q.get("activate").map(|a| a != "false").unwrap_or(true);
-    let id = create_app(&mut s, body, activate, &now).map_err(|(e, _)| e)?;
+    let id = create_app(&mut s, body, activate, &now, &okta.readings()).map_err(|(e, _)| e)?;
     ok(app_view(&s, &id))
 }
 
@@ -355,6 +355,7 @@ pub(super) fn create_app(
     mut body: Value,
     activate: bool,
     now: &str,
+    readings: &super::super::alternatives::Readings,
 ) -> Result<String, (OktaError, String)> {
     let fail = |e: OktaError, m: &str| (e, m.to_string());
     let label = body["label"]
@@ -377,6 +378,17 @@ pub(super) fn create_app(
             "name missing",
         )
     })?;
+    let known =
+        super::CATALOG.contains(&name.as_str()) || super::SUPPORTED.contains(&name.as_str());
+    if !known && name != readings.oin_name {
+        return Err(fail(
+            invalid(
+                "app",
+                format!("name: No application named '{name}' exists in the catalog."),
+            ),
+            "unknown app name",
+        ));
+    }
     check_label(s, &label, None).map_err(|e| fail(e, "duplicate label"))?;
     let id = s.id("0oa");
     let obj = body
@@ -402,8 +414,8 @@ pub(super) fn create_app(
     let reverse_mapping_id = s.id("prm");
     let app = App {
         json: body,
-        base: base_properties(&name),
-        mappings: default_mappings(&name),
+        base: base_properties(&name, readings),
+        mappings: default_mappings(&name, readings),
         mapping_id,
         reverse_mapping_id,
         ..App::default()
@@ -896,12 +908,14 @@ fn embedded<'a>(
 }
 
 /// Creates an app user (shared by the API, groups and the seed) and says which push it needs.
+/// A queued push shows `STAGED` with the `queued` sync state (reading `okta.queued_sync_state`).
 pub(super) fn assign(
     s: &mut State,
     app_id: &str,
     user: &str,
     scope: &'static str,
     now: &str,
+    queued: &'static str,
 ) -> Result<Option<Job>, String> {
     let profile = s.users[user]["profile"]
         .as_object()
@@ -926,7 +940,7 @@ pub(super) fn assign(
         AppUser {
             scope,
             status: if provisioning { "STAGED" } else { "ACTIVE" },
-            sync_state: if provisioning { "SYNCING" } else { "DISABLED" },
+            sync_state: if provisioning { queued } else { "DISABLED" },
             external_id: None,
             user_name,
             profile: app_profile,
@@ -998,7 +1012,8 @@ async fn assign_user(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
             "The specified user is already assigned to the application.",
         ));
     }
-    let job = assign(&mut s, &id, &uid, "USER", &now).map_err(|e| invalid("appUser", e))?;
+    let job = assign(&mut s, &id, &uid, "USER", &now, okta.queued_sync_state())
+        .map_err(|e| invalid("appUser", e))?;
     let view = app_user_view(&id, &uid, &s.apps[&id].users[&uid], None);
     let epoch = s.epoch;
     drop(s);
@@ -1118,7 +1133,10 @@ async fn assign_group(
         .insert(gid.clone(), view.clone());
     let mut jobs = Vec::new();
     for uid in members {
-        jobs.extend(assign(&mut s, &id, &uid, "GROUP", &now).map_err(|e| invalid("appGroup", e))?);
+        jobs.extend(
+            assign(&mut s, &id, &uid, "GROUP", &now, okta.queued_sync_state())
+                .map_err(|e| invalid("appGroup", e))?,
+        );
     }
     let epoch = s.epoch;
     drop(s);
@@ -1167,8 +1185,18 @@ async fn list_pushes(
     Query(q): Q,
     headers: HeaderMap,
 ) -> R {
+    let refused = okta.readings().group_push_before_provisioning == "refused";
     let mut s = okta.lock();
     let app = the_app(&mut s, &id)?;
+    // Group push needs provisioning (the spec's tag text); one reading refuses even the list.
+    if refused && !app.connection.as_ref().is_some_and(|c| c.enabled) {
+        return Err(OktaError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000027",
+            "Group push bad request",
+        )
+        .cause("Provisioning is not enabled for the app instance."));
+    }
     let items = app
         .pushes
         .iter()

@@ -9,8 +9,10 @@
 //!
 //! Decisions on UNVERIFIED points (pinned by tests in `tests/it/sandbox_okta.rs`):
 //! - Internal app names: `scim1testapp` is the "SCIM 1.1 Test App (OAuth Bearer Token)" and
-//!   `vmwareworkspaceone` the VMware Workspace ONE OIN app, whose SCIM base URL is
-//!   `settings.app.baseUrl` + `/SAAS/jersey/manager/api/scim`.
+//!   `vmwareworkspaceone` the VMware Workspace ONE OIN app (reading `okta.oin_name`), whose
+//!   SCIM base URL is `settings.app.baseUrl` + `/SAAS/jersey/manager/api/scim`. A name outside
+//!   the catalog ([`CATALOG`] and the OIN app's) is refused with 400 E0000001, as Okta refuses
+//!   an app it does not know.
 //! - Deleting an ACTIVE app answers 403 E0000056.
 //! - `POST .../connections/default` on an app outside the supported list answers 400 E0000001.
 //! - Group push mapping create answers 200 and delete 204 with `deleteTargetGroup` required.
@@ -40,6 +42,16 @@ const SUPPORTED: &[&str] = &[
     "office365",
     "slack",
     "zoomus",
+];
+
+/// The apps Okta's catalog knows besides those of [`SUPPORTED`] and the OIN Workspace ONE
+/// app (okta-api.md §5).
+const CATALOG: &[&str] = &[
+    "scim1testapp",
+    "scim2testapp",
+    "scim2headerauth",
+    "scim2testapp_basic",
+    "bookmark",
 ];
 
 /// The SCIM path under a WS1 tenant, for the OIN variant whose setting is the tenant root.
@@ -232,11 +244,19 @@ impl Okta {
         for app in part["apps"].as_array().into_iter().flatten() {
             let mut body = app.clone();
             body.as_object_mut().map(|o| o.remove("users"));
-            let app_id = api::create_app(&mut s, body, true, &now).map_err(|e| e.1)?;
+            let app_id =
+                api::create_app(&mut s, body, true, &now, &self.readings()).map_err(|e| e.1)?;
             for login in app["users"].as_array().into_iter().flatten() {
                 let login = login.as_str().unwrap_or_default();
                 let user = find_user(&s, login).ok_or(format!("unknown user {login}"))?;
-                api::assign(&mut s, &app_id, &user, "USER", &now)?;
+                api::assign(
+                    &mut s,
+                    &app_id,
+                    &user,
+                    "USER",
+                    &now,
+                    self.queued_sync_state(),
+                )?;
             }
         }
         Ok(())
@@ -251,6 +271,15 @@ impl Okta {
     /// The readings in force where the references leave a point open.
     fn readings(&self) -> super::alternatives::Readings {
         self.inner.alternatives.get()
+    }
+
+    /// The `syncState` of an app user whose push is queued.
+    fn queued_sync_state(&self) -> &'static str {
+        if self.readings().queued_sync_state == "DISABLED" {
+            "DISABLED"
+        } else {
+            "SYNCING"
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -425,7 +454,7 @@ fn rfc3339(secs: u64) -> String {
 }
 
 /// The base attributes of the app user schema per variant (okta-api.md §5, PRODUCT.md).
-fn base_properties(app_name: &str) -> Map<String, Value> {
+fn base_properties(app_name: &str, readings: &super::alternatives::Readings) -> Map<String, Value> {
     let attr = |title: &str, ext: &str, ns: &str, required: bool| {
         json!({"title": title, "type": "string", "required": required, "scope": "NONE",
                "externalName": ext, "externalNamespace": ns,
@@ -448,12 +477,15 @@ fn base_properties(app_name: &str) -> Map<String, Value> {
         attr("Display name", "displayName", core, false),
     );
     p.insert("locale".into(), attr("Locale", "locale", core, false));
-    if app_name == "vmwareworkspaceone" {
+    if app_name == readings.oin_name {
         p.insert(
             "internalUserType".into(),
             attr("Internal user type", "internalUserType", WORKSPACE, false),
         );
-        p.insert("domain".into(), attr("Domain", "domain", WORKSPACE, false));
+        // Whether the OIN profile carries `domain` is a reading (`okta.oin_profile_has_domain`).
+        if readings.oin_profile_has_domain {
+            p.insert("domain".into(), attr("Domain", "domain", WORKSPACE, false));
+        }
         p.insert(
             "userPrincipalName".into(),
             attr("User principal name", "userPrincipalName", WORKSPACE, false),
@@ -463,7 +495,10 @@ fn base_properties(app_name: &str) -> Map<String, Value> {
 }
 
 /// The mappings Okta creates with a SCIM app (displayName and locale included).
-fn default_mappings(app_name: &str) -> Map<String, Value> {
+fn default_mappings(
+    app_name: &str,
+    readings: &super::alternatives::Readings,
+) -> Map<String, Value> {
     let mut m = Map::new();
     for (target, expr) in [
         ("givenName", "user.firstName"),
@@ -477,7 +512,7 @@ fn default_mappings(app_name: &str) -> Map<String, Value> {
             json!({"expression": expr, "pushStatus": "PUSH"}),
         );
     }
-    if app_name == "vmwareworkspaceone" {
+    if app_name == readings.oin_name {
         m.insert(
             "internalUserType".into(),
             json!({"expression": "\"PROVISIONED\"", "pushStatus": "PUSH"}),

@@ -181,6 +181,8 @@ impl Inner {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|c| c.split(';').find_map(|p| p.trim().strip_prefix("HZN=")))
             });
+        let readings = self.readings();
+        media_types_accepted(&readings, headers)?;
         let denied = |status| {
             error(
                 status,
@@ -188,16 +190,19 @@ impl Inner {
                 "User is not authorized to perform the task.",
             )
         };
+        // 401 or 403 for a bad token: the body is documented, its status is not (§7, §12.8).
+        let bad_token =
+            StatusCode::from_u16(readings.bad_token_status).unwrap_or(StatusCode::UNAUTHORIZED);
         let Some(claims) = token.and_then(token::verify) else {
-            return Err(denied(StatusCode::UNAUTHORIZED));
+            return Err(denied(bad_token));
         };
         let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         if exp <= self.clock.unix_seconds() {
-            return Err(denied(StatusCode::UNAUTHORIZED));
+            return Err(denied(bad_token));
         }
         let jti = claims.get("jti").and_then(Value::as_str).unwrap_or("");
         if !self.lock().tokens.contains_key(jti) {
-            return Err(denied(StatusCode::UNAUTHORIZED));
+            return Err(denied(bad_token));
         }
         let scopes = claims.get("scp").and_then(Value::as_str).unwrap_or("");
         if !scopes.split(' ').any(|s| s == "admin") {
@@ -205,6 +210,38 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Under `ws1.media_types = json_only` (after KB 6000953, §2.3), a vendor type in
+/// `Content-Type` is 415 and in `Accept` 406; `application/json` is always fine.
+fn media_types_accepted(
+    readings: &super::alternatives::Readings,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    if readings.media_types != "json_only" {
+        return Ok(());
+    }
+    let names_vendor = |h: header::HeaderName| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("vnd.vmware"))
+    };
+    if names_vendor(header::CONTENT_TYPE) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported.media.type",
+            "Content-Type must be application/json",
+        ));
+    }
+    if names_vendor(header::ACCEPT) {
+        return Err(error(
+            StatusCode::NOT_ACCEPTABLE,
+            "not.acceptable",
+            "Only application/json is produced",
+        ));
+    }
+    Ok(())
 }
 
 /// The `/SAAS/jersey/manager/api` error body (§7).

@@ -41,7 +41,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
             &format!("{SCIM}/Users/{{id}}"),
             get(|s, p, h| get_one(s, p, h, Kind::Users))
                 .patch(patch_user)
-                .put(|s: State<Arc<Inner>>, h: HeaderMap| refuse_put(s, h))
+                .put(put_user)
                 .delete(|s, p, h| delete(s, p, h, Kind::Users)),
         )
         .route(
@@ -466,8 +466,13 @@ fn list_response(
         Kind::Users => &state.users,
         Kind::Groups => &state.groups,
     };
-    // startIndex 0 and 1 both mean the first item (CONFLICT §6.4).
-    let skip = (start.max(1) - 1) as usize;
+    // Under `one_based`, startIndex 0 and 1 both mean the first item; under `zero_based` it is
+    // an offset from 0, as SW18 calls it (CONFLICT §6.4).
+    let skip = if inner.readings().start_index == "zero_based" {
+        start.max(0) as usize
+    } else {
+        (start.max(1) - 1) as usize
+    };
     let take = count as usize;
     let (total, hits): (usize, Vec<&Value>) = match &filter {
         // `userName eq`, which Okta sends before every push, answers from the name index.
@@ -521,10 +526,18 @@ async fn list(
             v.trim().parse::<i64>().ok().filter(|n| *n >= 0)
         })
     };
-    let Some(start) = num("startIndex", 1) else {
+    let readings = inner.readings();
+    let first = if readings.start_index == "zero_based" {
+        0
+    } else {
+        1
+    };
+    let Some(start) = num("startIndex", first) else {
         return bad_paging("startIndex");
     };
-    let Some(count) = num("count", 20) else {
+    let Some(count) =
+        num("count", 20).filter(|c| readings.max_count == 0 || *c as usize <= readings.max_count)
+    else {
         return bad_paging("count");
     };
     list_response(
@@ -548,9 +561,19 @@ async fn search(
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return scim_error(Refusal::bad("invalid.request", "malformed JSON body"));
     };
-    let start = body.get("startIndex").and_then(Value::as_i64).unwrap_or(1);
+    let readings = inner.readings();
+    let first = if readings.start_index == "zero_based" {
+        0
+    } else {
+        1
+    };
+    let start = body
+        .get("startIndex")
+        .and_then(Value::as_i64)
+        .unwrap_or(first);
     let count = body.get("count").and_then(Value::as_i64).unwrap_or(20);
-    if start < 0 || count < 0 {
+    let too_many = readings.max_count > 0 && count as usize > readings.max_count;
+    if start < 0 || count < 0 || too_many {
         return bad_paging("startIndex or count");
     }
     list_response(
@@ -820,6 +843,39 @@ async fn delete(
         StatusCode::NO_CONTENT.into_response()
     } else {
         not_found(kind, &id)
+    }
+}
+
+/// `PUT /Users/{id}` (§6.1, UNVERIFIED): refused with 405 by default; under the reading
+/// `ws1.scim_put = accepted`, it sets the user from the body as PATCH does and answers 200 with
+/// the user.
+async fn put_user(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if inner.readings().scim_put != "accepted" {
+        return refuse_put(State(inner), headers).await;
+    }
+    if let Err(r) = inner.authorize(&headers) {
+        return r;
+    }
+    let Ok(Value::Object(mut body)) = json_body(&headers, &body) else {
+        return scim_error(Refusal::bad(
+            "invalid.request",
+            "the body must be a JSON object",
+        ));
+    };
+    body.remove("id");
+    let now = inner.clock.now();
+    let mut state = inner.lock();
+    match patch_user_value(&mut state, &id, body, now) {
+        Ok(()) => match state.users.get(&id) {
+            Some(user) => Json(user_view(&state, user)).into_response(),
+            None => not_found(Kind::Users, &id),
+        },
+        Err(r) => scim_error(r),
     }
 }
 
