@@ -68,11 +68,23 @@ pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan,
         token: planner_status,
         fingerprints: live.fingerprints.clone(),
     };
+    // A plan that breaks the lint is never returned; no input or server answer may panic here.
     let violations = super::lint::check(&plan);
-    assert!(
-        violations.is_empty(),
-        "the planner broke its own invariants: {violations:?}"
-    );
+    if !violations.is_empty() {
+        let at = Location {
+            file: settings.config.clone(),
+            line: 1,
+            column: 1,
+        };
+        return Err(violations
+            .into_iter()
+            .map(|v| {
+                Diagnostic::error("plan-lint", Path::root(), at.clone(), v.to_string())
+                    .why("scimbridge refuses to show or apply a plan that breaks its own rules")
+                    .help("this is scimbridge's fault, not the config's: please report it with the plan's input")
+            })
+            .collect());
+    }
     Ok(plan)
 }
 
@@ -1197,7 +1209,8 @@ impl Planner<'_> {
     }
 
     fn assignments(&mut self) {
-        let app = &self.desired.okta.app;
+        let desired = self.desired;
+        let app = &desired.okta.app;
         let live_users: Vec<(OktaUserId, String)> = self
             .app
             .map(|a| {
@@ -1220,11 +1233,22 @@ impl Planner<'_> {
                 assign: |app, user, login| Op::AssignUser { app, user, login },
                 unassign: |app, user, login| Op::UnassignUser { app, user, login },
             },
-            app.users.members.iter().map(|m| (m.value.as_str(), &m.at)),
+            app.users
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (i, m.value.as_str(), &m.at)),
             (app.users.mode, app.users.removal_cap, &app.users.at),
             &self.live.okta.users,
             live_users,
         );
+        let mut groups = Vec::new();
+        for (i, m) in app.groups.members.iter().enumerate() {
+            let name = m.value.as_str();
+            if !self.ambiguous_group(name, "okta.app.assignments.groups.members", i, &m.at) {
+                groups.push((i, name, &m.at));
+            }
+        }
         let live_groups: Vec<(OktaGroupId, String)> = self
             .app
             .map(|a| {
@@ -1246,19 +1270,43 @@ impl Planner<'_> {
                 assign: |app, group, name| Op::AssignGroup { app, group, name },
                 unassign: |app, group, name| Op::UnassignGroup { app, group, name },
             },
-            app.groups.members.iter().map(|m| (m.value.as_str(), &m.at)),
+            groups.into_iter(),
             (app.groups.mode, app.groups.removal_cap, &app.groups.at),
             &self.live.okta.groups,
             live_groups,
         );
     }
 
+    /// Whether several Okta groups share the config's group `name`: then which one is meant
+    /// cannot be told, and the config's entry at `path[index]` is a planning problem.
+    fn ambiguous_group(&mut self, name: &str, path: &str, index: usize, at: &Location) -> bool {
+        let Some(ids) = self.live.okta.ambiguous_groups.get(name) else {
+            return false;
+        };
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.problems.push(
+            Diagnostic::error(
+                "ambiguous-group",
+                Path::parse(path).join_index(index),
+                at.clone(),
+                format!(
+                    "{} Okta groups are named `{name}` ({})",
+                    ids.len(),
+                    ids.join(", ")
+                ),
+            )
+            .why("scimbridge finds groups by name and cannot tell which of them the config means")
+            .help("rename all but one of them in Okta"),
+        );
+        true
+    }
+
     /// Diffs one assignment collection: assigns what is missing; under `exact`, removes what
     /// was assigned outside the config (disruptive beyond the removal cap).
-    fn members<'m, I: Clone + Ord>(
+    fn members<'m, I: Clone + Ord + std::fmt::Display>(
         &mut self,
         kind: &MemberKind<I>,
-        wanted: impl Iterator<Item = (&'m str, &'m Location)>,
+        wanted: impl Iterator<Item = (usize, &'m str, &'m Location)>,
         (mode, cap, at): (Mode, u32, &Location),
         lookup: &BTreeMap<String, I>,
         live: Vec<(I, String)>,
@@ -1266,7 +1314,7 @@ impl Planner<'_> {
         let app_ref = self.app_ref();
         let live_ids: BTreeSet<I> = live.iter().map(|(id, _)| id.clone()).collect();
         let mut wanted_ids = BTreeSet::new();
-        for (i, (name, member_at)) in wanted.enumerate() {
+        for (i, name, member_at) in wanted {
             let Some(id) = lookup.get(name) else {
                 self.problems.push(
                     Diagnostic::error(
@@ -1301,9 +1349,22 @@ impl Planner<'_> {
         if mode != Mode::Exact {
             return;
         }
+        // Names Okta lets several objects share get their id, so each keeps its own address.
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, name) in &live {
+            *seen.entry(name.as_str()).or_default() += 1;
+        }
         let extra: Vec<_> = live
-            .into_iter()
+            .iter()
             .filter(|(id, _)| !wanted_ids.contains(id))
+            .map(|(id, name)| {
+                let shown = if seen[name.as_str()] > 1 {
+                    format!("{name} ({id})")
+                } else {
+                    name.clone()
+                };
+                (id.clone(), shown)
+            })
             .collect();
         let hazard = (extra.len() > cap as usize).then_some(Hazard::Disruptive);
         for (id, name) in extra {
@@ -1327,8 +1388,12 @@ impl Planner<'_> {
 
     fn group_push(&mut self) {
         let app_ref = self.app_ref();
-        for (i, member) in self.desired.okta.app.group_push.iter().enumerate() {
+        let desired = self.desired;
+        for (i, member) in desired.okta.app.group_push.iter().enumerate() {
             let name = member.value.as_str();
+            if self.ambiguous_group(name, "okta.app.group_push", i, &member.at) {
+                continue;
+            }
             let Some(id) = self.live.okta.groups.get(name) else {
                 self.problems.push(
                     Diagnostic::error(

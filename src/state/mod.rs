@@ -162,6 +162,9 @@ pub struct OktaLive {
     /// Groups the config names, by name as written; absent when Okta has no such group.
     #[serde(default)]
     pub groups: BTreeMap<String, OktaGroupId>,
+    /// Names the config uses that several Okta groups share, with their ids.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ambiguous_groups: BTreeMap<String, Vec<OktaGroupId>>,
 }
 
 /// What the API accepts for this app, detected at run time (reference/okta-api.md §1).

@@ -166,14 +166,23 @@ async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaL
     let mut seen = read_users(okta, &missing).await?;
     seen.extend(embedded);
     let (users, user_logins) = by_login(&logins, seen);
-    let (groups, group_names_by_id) = groups;
+    let GroupsByName {
+        ids: groups,
+        names: group_names_by_id,
+        ambiguous: ambiguous_groups,
+    } = groups;
     let app = match found {
         None => None,
         Some((app, parts)) => {
             Some(finish_app(okta, app, parts, user_logins, group_names_by_id).await?)
         }
     };
-    Ok(OktaLive { app, users, groups })
+    Ok(OktaLive {
+        app,
+        users,
+        groups,
+        ambiguous_groups,
+    })
 }
 
 /// Finds our app among the apps of the config's catalog name.
@@ -228,8 +237,6 @@ where
     Ok(found.into_iter().flatten().collect())
 }
 
-type ByName<I> = (BTreeMap<String, I>, BTreeMap<String, String>);
-
 /// The Okta users with these logins: one lookup each, or past [`LOOKUP_LIMIT`] every user
 /// listed (fewer requests).
 async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<Vec<okta::User>> {
@@ -270,10 +277,7 @@ fn by_login(
 }
 
 /// The config's group names → ids, and every group id seen → name.
-async fn read_groups(
-    okta: &OktaClient,
-    names: &BTreeSet<&str>,
-) -> anyhow::Result<ByName<OktaGroupId>> {
+async fn read_groups(okta: &OktaClient, names: &BTreeSet<&str>) -> anyhow::Result<GroupsByName> {
     let groups: Vec<okta::Group> = if names.len() > GROUP_LOOKUP_LIMIT {
         okta.all_groups()
             .await
@@ -286,16 +290,40 @@ async fn read_groups(
         })
         .await?
     };
-    let by_id = groups
+    let by_id: BTreeMap<String, String> = groups
         .iter()
         .map(|g| (g.id.0.clone(), g.profile.name.clone()))
         .collect();
-    let ids = groups
-        .into_iter()
-        .filter(|g| names.contains(g.profile.name.as_str()))
-        .map(|g| (g.profile.name, OktaGroupId(g.id.0)))
-        .collect();
-    Ok((ids, by_id))
+    // Every group of each name the config uses, once (lookups by prefix may see one twice).
+    let mut matches: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (id, name) in &by_id {
+        if names.contains(name.as_str()) {
+            matches.entry(name.clone()).or_default().insert(id.clone());
+        }
+    }
+    let mut ids = BTreeMap::new();
+    let mut ambiguous = BTreeMap::new();
+    for (name, found) in matches {
+        let mut found: Vec<OktaGroupId> = found.into_iter().map(OktaGroupId).collect();
+        if found.len() == 1 {
+            ids.insert(name, found.remove(0));
+        } else {
+            ambiguous.insert(name, found);
+        }
+    }
+    Ok(GroupsByName {
+        ids,
+        names: by_id,
+        ambiguous,
+    })
+}
+
+/// The config's group names → ids, every group id seen → name, and the names several Okta
+/// groups share (the config cannot say which it means).
+struct GroupsByName {
+    ids: BTreeMap<String, OktaGroupId>,
+    names: BTreeMap<String, String>,
+    ambiguous: BTreeMap<String, Vec<OktaGroupId>>,
 }
 
 /// What is read about the app besides the app object itself.
@@ -563,7 +591,10 @@ pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
     add("ws1.scim_client", &live.ws1.scim_client);
     add("ws1.directory", &live.ws1.directory);
     add("okta.users", &live.okta.users);
-    add("okta.groups", &live.okta.groups);
+    add(
+        "okta.groups",
+        &(&live.okta.groups, &live.okta.ambiguous_groups),
+    );
     if let Some(app) = &live.okta.app {
         add(
             "okta.app",

@@ -277,6 +277,19 @@ cases! {
         live["okta"]["groups"] = json!({"WS1 Users": "00g1"});
         live
     };
+    a_group_name_two_okta_groups_share_is_a_problem_not_a_guess: DESIRED, {
+        let mut live = converged();
+        live["okta"]["groups"] = json!({"WS1 Admins": "00g2"});
+        live["okta"]["ambiguous_groups"] = json!({"WS1 Users": ["00g1", "00g7"]});
+        live
+    };
+    two_groups_of_one_name_assigned_by_hand_keep_their_own_addresses:
+        DESIRED.replace("      groups:\n        members", "      groups:\n        mode: exact\n        removal_cap: 2\n        members"),
+        drift("/okta/app/groups", json!([
+            {"id": "00g1", "name": "WS1 Users"},
+            {"id": "00g8", "name": "Contractors"},
+            {"id": "00g9", "name": "Contractors"}
+        ]));
     mapping_change_with_provisioned_users_needs_apply_updates_now: DESIRED,
         drift("/okta/app/mapping/properties/internalUserType/expression", json!("\"LOCAL\""));
 }

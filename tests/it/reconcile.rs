@@ -607,3 +607,25 @@ async fn a_token_inside_its_rotation_window_is_rotated_and_handed_over() {
     let plan = scimbridge(&sb, &["plan", "-c", SCIM11, "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 0, "{plan:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_name_two_okta_groups_share_is_named_not_guessed() {
+    let sb = seeded().await;
+    // A second Okta group with the name the example assigns.
+    let r = crate::support::http()
+        .post(format!("{}/_sandbox/seed", sb.okta_url))
+        .json(&serde_json::json!({"okta": {"groups": [{"name": "Workspace ONE Users", "members": []}]}}))
+        .send()
+        .await
+        .expect("seed");
+    assert!(r.status().is_success());
+    let run = scimbridge(&sb, &["plan", "-c", SCIM11]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("error[ambiguous-group]: okta.app.assignments.groups.members[0]: 2 Okta groups are named `Workspace ONE Users`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
