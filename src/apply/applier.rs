@@ -241,10 +241,15 @@ impl Applier {
                 client_recreated,
                 ..
             } => {
-                let minted = ws1
-                    .mint_token(&client_id, &self.scim_secret)
-                    .await
-                    .context("cannot mint the bearer token")?;
+                let minted = match ws1.mint_token(&client_id, &self.scim_secret).await {
+                    Ok(minted) => minted,
+                    Err(e) if e.kind() == ErrorKind::Auth => {
+                        return Err(e).context(format!(
+                            "WS1 refused the SCIM client's secret (ws1.scim_client.secret, WS1_SCIM_CLIENT_SECRET in the examples): it is not the secret set on the client `{client_id}`; set the right one, or change it on purpose (scimbridge then recreates the client, --allow-destroy)"
+                        ));
+                    }
+                    Err(e) => return Err(e).context("cannot mint the bearer token"),
+                };
                 // Tested the way Okta's "Test API Credentials" does, before anyone relies on it.
                 ws1.test_api_credentials(&minted.token)
                     .await

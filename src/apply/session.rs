@@ -58,11 +58,44 @@ impl Session {
             .expect("a session's config has no errors")
     }
 
-    /// Reads live state from both services (reads only).
+    /// Reads live state from both services (reads only). A refused credential is said for
+    /// what it is: which one, its config field and where its value comes from.
     pub async fn read(&self) -> anyhow::Result<Live> {
         read::read(self.desired(), &self.services)
             .await
+            .map_err(|e| match self.refused_credential(&e) {
+                Some(which) => e.context(which),
+                None => e,
+            })
             .context("cannot read live state")
+    }
+
+    /// When `err` is a service refusing scimbridge's own credentials, which ones and how to fix
+    /// them.
+    pub fn refused_credential(&self, err: &anyhow::Error) -> Option<String> {
+        let api = err
+            .chain()
+            .find_map(|c| c.downcast_ref::<crate::providers::ApiError>())?;
+        if api.kind() != crate::providers::ErrorKind::Auth {
+            return None;
+        }
+        let desired = self.desired();
+        let from = |r: &crate::config::reference::Reference| format!("from {r}");
+        let okta = self.services.okta.base_url().as_str().trim_end_matches('/');
+        if api.details().url.starts_with(okta) {
+            return Some(format!(
+                "Okta refused scimbridge's API token (okta.api_token, {}): it is wrong, revoked, or expired after 30 days unused",
+                from(&desired.okta.api_token.0)
+            ));
+        }
+        let id = match &desired.ws1.admin_client_id {
+            crate::config::reference::Param::Literal(id) => format!("`{id}`"),
+            crate::config::reference::Param::Ref(r) => r.to_string(),
+        };
+        Some(format!(
+            "Workspace ONE Access refused scimbridge's own admin OAuth client (ws1.credentials: client_id {id}, client_secret {}): check that client and its secret; this is not the SCIM client Okta uses",
+            from(&desired.ws1.admin_client_secret.0)
+        ))
     }
 
     /// Whether the configured SCIM client secret is the one the managed block's digest was

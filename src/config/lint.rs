@@ -147,17 +147,17 @@ impl Lints<'_> {
     fn urls(&mut self, desired: &Desired) {
         let tenant = self.known(&desired.ws1.tenant_url);
         if let Some(url) = &tenant {
-            self.url("ws1.tenant_url", url, true);
+            self.url("ws1.tenant_url", url, true, &desired.ws1.tenant_url);
         }
         if let Some(url) = self.known(&desired.okta.org_url) {
-            self.url("okta.org_url", &url, true);
+            self.url("okta.org_url", &url, true, &desired.okta.org_url);
         }
         let app = &desired.okta.app;
         if let BaseUrl::Given(param) = &app.provisioning.base_url
             && let Some(url) = self.known(param)
         {
             let path = "okta.app.provisioning.base_url";
-            self.url(path, &url, false);
+            self.url(path, &url, false, param);
             let trimmed = url.trim_end_matches('/');
             match app.variant {
                 Variant::Scim11Custom if !trimmed.ends_with(SCIM_PATH) => {
@@ -188,7 +188,9 @@ impl Lints<'_> {
         }
     }
 
-    fn url(&mut self, path: &str, url: &str, root_only: bool) {
+    /// Checks one URL; a fix is said where the value comes from (the file, a variable, a file
+    /// it references).
+    fn url(&mut self, path: &str, url: &str, root_only: bool, source: &Param) {
         let path = Path::parse(path);
         let parsed = match url::Url::parse(url) {
             Ok(parsed) => parsed,
@@ -203,8 +205,21 @@ impl Lints<'_> {
             }
         };
         if url.ends_with('/') {
+            let fixed = url.trim_end_matches('/');
+            let help = match source {
+                Param::Literal(_) => format!("write `{fixed}`"),
+                Param::Ref(Reference::Env(name)) => {
+                    format!(
+                        "the value comes from the environment variable {name}: set it to `{fixed}`"
+                    )
+                }
+                Param::Ref(Reference::File(file)) => format!(
+                    "the value comes from the file {}: write `{fixed}` there",
+                    file.display()
+                ),
+            };
             self.error("trailing-slash", path.clone(), format!("`{url}` ends with a slash"), "paths are appended to it, and the doubled slash (`…//Users`) breaks provisioning silently")
-                .help = Some(format!("write `{}`", url.trim_end_matches('/')));
+                .help = Some(help);
         }
         let loopback = match parsed.host() {
             Some(url::Host::Domain(d)) => d == "localhost",

@@ -17,6 +17,18 @@ use super::yaml::Document;
 /// The SCIM extension schema of Workspace ONE Access attributes.
 pub const WORKSPACE_NAMESPACE: &str = "urn:scim:schemas:extension:workspace:1.0";
 
+/// The fields that take `${env:…}`/`${file:…}` references: URLs, credentials and secrets, so one
+/// file runs against the sandbox or any tenant and no secret sits in Git.
+pub const REFERENCE_FIELDS: [&str; 7] = [
+    "ws1.tenant_url",
+    "ws1.credentials.client_id",
+    "ws1.credentials.client_secret",
+    "ws1.scim_client.secret",
+    "okta.org_url",
+    "okta.api_token",
+    "okta.app.provisioning.base_url",
+];
+
 /// The workspace extension's attributes a provisioned user needs (ws1-api.md §6.3).
 pub const WORKSPACE_ATTRIBUTES: [&str; 3] = ["domain", "internalUserType", "userPrincipalName"];
 /// The SCIM 1.1 API's path under the tenant root.
@@ -423,6 +435,9 @@ impl Checker<'_> {
     }
 
     fn check(&mut self, raw: &RawConfig) -> Desired {
+        if let Some(root) = &self.doc.root {
+            self.references_where_unsupported(root, Path::root());
+        }
         if raw.version != 1 {
             self.error(
                 "invalid",
@@ -471,6 +486,46 @@ impl Checker<'_> {
             Err(err) => {
                 self.error("bad-reference", Path::parse(path), err.to_string());
                 None
+            }
+        }
+    }
+
+    /// A `${env:…}` or `${file:…}` in a field that takes its value as written would reach the
+    /// services as that literal text; it is an error where it stands. (Okta's own `${…}`
+    /// templates, such as `${source.login}`, are not references and pass.)
+    fn references_where_unsupported(&mut self, node: &crate::config::yaml::Node, path: Path) {
+        use crate::config::yaml::NodeKind;
+        match &node.kind {
+            NodeKind::Scalar { text, .. } => {
+                let looks_like = text.contains("${env:") || text.contains("${file:");
+                let supported = REFERENCE_FIELDS.contains(&path.to_string().as_str());
+                if looks_like && !supported {
+                    let field = path.to_string();
+                    let d = self.error(
+                        "reference-not-supported",
+                        path,
+                        format!(
+                            "`{text}` is a reference, but `{field}` takes its value as written"
+                        ),
+                    );
+                    d.why = Some("it would reach Okta or WS1 as that literal text".into());
+                    d.help = Some(format!(
+                        "write the value itself; references work in {}",
+                        REFERENCE_FIELDS.join(", ")
+                    ));
+                }
+            }
+            NodeKind::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.references_where_unsupported(item, path.join_index(i));
+                }
+            }
+            NodeKind::Mapping(entries) => {
+                for (key, value) in entries {
+                    if let Some(key) = key.scalar() {
+                        self.references_where_unsupported(value, path.join_key(key));
+                    }
+                }
             }
         }
     }

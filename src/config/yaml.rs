@@ -255,7 +255,47 @@ fn deserialize_diagnostic(
     } else {
         "invalid"
     };
-    Diagnostic::error(code, path, location, message)
+    let number = message
+        .strip_prefix("invalid type: integer `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned);
+    let duration = matches!(
+        path.segments().last(),
+        Some(Segment::Key(k)) if k == "access_token_ttl" || k == "rotation_window"
+    );
+    let mut diag = Diagnostic::error(code, path, location, plain_words(&message));
+    if let (Some(n), true) = (number, duration) {
+        diag.help = Some(format!(
+            "a duration needs its unit: write `{n}d` for {n} days (or m, h, w)"
+        ));
+    }
+    diag
+}
+
+/// serde's messages name Rust types (`expected u32`); a config's author reads YAML words.
+fn plain_words(message: &str) -> String {
+    let mut out = message.to_owned();
+    for (rust, plain) in [
+        ("expected u8", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a string", "expected text"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping of keys to values"),
+        ("expected a borrowed string", "expected text"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    if let Some(at) = out.find(", expected struct ") {
+        out.truncate(at);
+        out.push_str(", expected a mapping of keys to values");
+    }
+    out
 }
 
 /// "did you mean `x`?" when a candidate is close, else the full list of what is accepted.

@@ -135,6 +135,9 @@ cases! {
     env_unset_is_a_warning: edit("${env:OKTA_API_TOKEN}", "${env:SCIMBRIDGE_TEST_UNSET}");
     file_reference_missing: edit("${env:OKTA_API_TOKEN}", "${file:secrets/okta-token}");
     no_directory_domain: edit("domains: [example.com]", "domains: []");
+    reference_in_a_literal_field: edit("name: Okta Users", "name: ${env:DIR_NAME}").replace("label: Workspace ONE Access", "label: ${file:label.txt}");
+    okta_template_is_not_a_reference: edit("    label: Workspace ONE Access\n", "    label: Workspace ONE Access\n    username_format: custom\n    username_expression: ${source.login}\n");
+    bare_number_duration: edit("access_token_ttl: 365d", "access_token_ttl: 365");
     // A check error (the literal secret) does not hide the lints on other fields.
     several_mistakes_at_once: edit("${env:OKTA_API_TOKEN}", "00aBcD-literal").replace("https://acme.okta.com", "https://acme.okta.com/").replace("access_token_ttl: 365d", "access_token_ttl: 1y");
 }
@@ -299,5 +302,32 @@ fn every_schema_property_has_a_description() {
     assert!(
         missing.is_empty(),
         "properties without a description: {missing:?}"
+    );
+}
+
+#[test]
+fn a_trailing_slash_from_a_variable_is_fixed_in_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = edit("https://acme.vmwareidentity.com", "${env:WS1_TENANT_URL}");
+    std::fs::write(dir.path().join("config.yaml"), yaml).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_scimbridge"))
+        .args(["validate", "-c", "config.yaml"])
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(ENV.iter().copied())
+        .env("WS1_TENANT_URL", "https://acme.vmwareidentity.com/")
+        .output()
+        .expect("the binary runs");
+    let transcript = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{transcript}");
+    assert!(
+        transcript.contains(
+            "help: the value comes from the environment variable WS1_TENANT_URL: set it to `https://acme.vmwareidentity.com`"
+        ),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains("help: write `https://acme"),
+        "{transcript}"
     );
 }

@@ -219,7 +219,32 @@ async fn plan_reports_the_vendor_error_of_a_refused_token() {
         stderr.contains("returned 401 E0000011: Invalid token provided [request id "),
         "{stderr}"
     );
+    assert!(
+        stderr.contains(
+            "caused by: Okta refused scimbridge's API token (okta.api_token, from ${env:OKTA_API_TOKEN})"
+        ),
+        "the credential is named: {stderr}"
+    );
     assert!(!stderr.contains("00wrong-token"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_admin_client_is_named_as_the_admin_client() {
+    let sb = seeded().await;
+    let mut env = sb.credentials();
+    for (name, value) in &mut env {
+        if *name == "WS1_CLIENT_SECRET" {
+            *value = "not-the-secret".into();
+        }
+    }
+    let run = scimbridge_with(env, &["plan", "-c", SCIM11]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("Workspace ONE Access refused scimbridge's own admin OAuth client (ws1.credentials: client_id ${env:WS1_CLIENT_ID}, client_secret from ${env:WS1_CLIENT_SECRET})"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not-the-secret"), "{}", run.stderr);
 }
 
 /// The Okta app's id, read as any API user would.

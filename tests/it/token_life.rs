@@ -605,3 +605,31 @@ async fn a_token_left_to_expire_is_drift_and_the_next_apply_replaces_it() {
     let report = scimbridge(&sb, &["drift", "-c", SCIM11]).await;
     assert_eq!(report.code, 0, "{report:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scim_secret_the_client_refuses_is_named_at_the_mint() {
+    let sb = seeded().await;
+    api_supports(&sb, &["scim1testapp"]).await;
+    // The SCIM client was made by hand, with a secret the config does not have.
+    let admin = format!("Bearer {}", crate::support::ws1_admin_token(&sb).await);
+    crate::support::send_ok(
+        reqwest::Method::POST,
+        &format!("{}/SAAS/jersey/manager/api/oauth2clients", sb.ws1_url),
+        &admin,
+        Some(
+            &json!({"clientId": "okta-scim", "secret": "made-by-hand", "scope": "admin",
+            "authGrantTypes": "client_credentials", "accessTokenTTL": 525600}),
+        ),
+    )
+    .await;
+    let (_dir, out) = token_out();
+    let run = apply_with(sb.credentials(), SCIM11, &out).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "WS1 refused the SCIM client's secret (ws1.scim_client.secret, WS1_SCIM_CLIENT_SECRET in the examples)"
+        ),
+        "{}",
+        run.stdout
+    );
+}
