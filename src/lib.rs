@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod env;
+pub mod ids;
 pub mod plan;
 pub mod providers;
 pub mod sandbox;

@@ -12,20 +12,20 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use anyhow::{Context, anyhow, bail};
-use serde_json::{Value, json};
 
 use super::executor::{Ran, Runner};
 use super::token_file::TokenFile;
+use crate::ids::{MappingId, OktaAppId};
 use crate::plan::{Action, AppRef, ConfirmHandover, Op};
-use crate::providers::okta::{self, AppId, Capability, MappingProperty, SchemaAttribute};
+use crate::providers::okta::{self, Capability, MappingProperty, SchemaAttribute, ToAppToggles};
 use crate::providers::ws1::OAuth2ClientSpec;
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
+use crate::state::Timestamp;
 use crate::state::note::{
     self, Confirmation, ConfirmedBy, Handover, ManagedBlock, TokenRecord, Via,
 };
 use crate::state::read::Services;
-use crate::state::{MappingId, Timestamp};
 
 /// The token minted in this run, until it is handed over.
 struct Minted {
@@ -45,7 +45,7 @@ pub struct Applier {
     /// Where a token for a manual handover goes, reserved before the first write.
     token_out: Mutex<Option<TokenFile>>,
     /// The app this run created, for actions that refer to it.
-    created_app: Mutex<Option<AppId>>,
+    created_app: Mutex<Option<OktaAppId>>,
     minted: Mutex<Option<Minted>>,
 }
 
@@ -60,34 +60,29 @@ impl Applier {
         }
     }
 
-    fn app_id(&self, app: &AppRef) -> anyhow::Result<AppId> {
+    fn app_id(&self, app: &AppRef) -> anyhow::Result<OktaAppId> {
         match app {
-            AppRef::Existing(id) => Ok(AppId(id.0.clone())),
+            AppRef::Existing(id) => Ok(id.clone()),
             AppRef::Created => lock(&self.created_app)
                 .clone()
                 .ok_or_else(|| anyhow!("the app this plan creates does not exist")),
         }
     }
 
-    /// Reads the app, lets `change` edit its raw JSON and managed block, and writes it back.
+    /// Reads the app, lets `change` edit it, its user note and its managed block, and writes
+    /// the whole object back.
     async fn rewrite_app(
         &self,
-        id: &AppId,
-        change: impl FnOnce(&mut Value, &mut ManagedBlock),
+        id: &OktaAppId,
+        change: impl FnOnce(&mut okta::App, &mut String, &mut ManagedBlock),
     ) -> anyhow::Result<()> {
         let okta = &self.services.okta;
-        let app = okta.get_app(id).await.context("cannot read the app")?;
-        let mut raw = app.raw;
-        let (user_note, block) = note::split(app.admin_note.as_deref().unwrap_or_default());
+        let mut app = okta.get_app(id).await.context("cannot read the app")?;
+        let (mut user_note, block) = note::split(app.admin_note.as_deref().unwrap_or_default());
         let mut block = block.unwrap_or_default();
-        change(&mut raw, &mut block);
-        let user_note = raw
-            .pointer("/settings/notes/admin")
-            .and_then(Value::as_str)
-            .map(|n| note::split(n).0)
-            .unwrap_or(user_note);
-        raw["settings"]["notes"]["admin"] = json!(note::compose(non_empty(&user_note), &block));
-        okta.replace_app(id, &raw)
+        change(&mut app, &mut user_note, &mut block);
+        app.set_admin_note(&note::compose(non_empty(&user_note), &block));
+        okta.replace_app(&app)
             .await
             .context("cannot update the app")?;
         Ok(())
@@ -102,7 +97,7 @@ impl Applier {
 
     /// Hands the minted token to Okta through the connection API and records it as confirmed
     /// by the API's answer.
-    async fn connect(&self, id: &AppId, base_url: Option<&str>) -> anyhow::Result<Ran> {
+    async fn connect(&self, id: &OktaAppId, base_url: Option<&str>) -> anyhow::Result<Ran> {
         let minted = self.take_minted()?;
         self.services
             .okta
@@ -118,7 +113,7 @@ impl Applier {
             at,
         });
         let (recreated, digest) = (minted.client_recreated, minted.secret_digest);
-        self.rewrite_app(id, |_, block| {
+        self.rewrite_app(id, |_, _, block| {
             block.record_new_token(record, recreated);
             block.secret_digest = Some(digest);
         })
@@ -131,7 +126,7 @@ impl Applier {
     /// it, adds what Okta shows now: provisioning counts as off at the mint only if both say off.
     async fn hand_over_by_file(
         &self,
-        id: &AppId,
+        id: &OktaAppId,
         provisioning_before: bool,
     ) -> anyhow::Result<Ran> {
         let minted = self.take_minted()?;
@@ -143,22 +138,13 @@ impl Applier {
         record.handover = Handover::Pending;
         record.via = Via::Console;
         let (recreated, digest) = (minted.client_recreated, minted.secret_digest);
-        self.rewrite_app(id, |raw, block| {
-            let provisioning_after =
-                raw.get("features")
-                    .and_then(Value::as_array)
-                    .is_some_and(|features| {
-                        features.iter().any(|f| {
-                            matches!(
-                                f.as_str(),
-                                Some(
-                                    "PUSH_NEW_USERS"
-                                        | "PUSH_PROFILE_UPDATES"
-                                        | "PUSH_USER_DEACTIVATION"
-                                )
-                            )
-                        })
-                    });
+        self.rewrite_app(id, |app, _, block| {
+            let provisioning_after = app.features.iter().any(|f| {
+                matches!(
+                    f.as_str(),
+                    "PUSH_NEW_USERS" | "PUSH_PROFILE_UPDATES" | "PUSH_USER_DEACTIVATION"
+                )
+            });
             record.provisioning_at_mint = Some(provisioning_before || provisioning_after);
             block.record_new_token(record, recreated);
             block.secret_digest = Some(digest);
@@ -171,9 +157,9 @@ impl Applier {
         &self,
         app: &AppRef,
         known: &Option<MappingId>,
-    ) -> anyhow::Result<okta::MappingId> {
+    ) -> anyhow::Result<MappingId> {
         if let Some(id) = known {
-            return Ok(okta::MappingId(id.0.clone()));
+            return Ok(id.clone());
         }
         let app = self.app_id(app)?;
         let mapping = self
@@ -292,35 +278,13 @@ impl Applier {
             }
             Op::CreateApp {
                 catalog_name,
-                label,
-                username_kind,
-                username_template,
-                hide_web,
-                hide_mobile,
-                settings_base_url,
+                fields,
                 key,
                 admin_note,
             } => {
                 let block = ManagedBlock::new(key.clone());
-                let mut app_settings = json!({});
-                if let Some(url) = &settings_base_url {
-                    app_settings["baseUrl"] = json!(url);
-                }
-                let body = json!({
-                    "name": catalog_name,
-                    "label": label,
-                    "signOnMode": "AUTO_LOGIN",
-                    "credentials": {
-                        "scheme": "EXTERNAL_PASSWORD_SYNC",
-                        "userNameTemplate": {"template": username_template, "type": username_kind},
-                    },
-                    "visibility": {"hide": {"iOS": hide_mobile, "web": hide_web}},
-                    "settings": {
-                        "app": app_settings,
-                        "notes": {"admin": note::compose(admin_note.as_deref(), &block), "enduser": null},
-                    },
-                });
-                let created = okta.create_app(&body, true).await;
+                let note = note::compose(admin_note.as_deref(), &block);
+                let created = okta.create_app(&catalog_name, &fields, &note, true).await;
                 // Okta refusing the catalog name is the config's to fix (the internal names
                 // are not documented, reference/okta-api.md §5); say where.
                 let refused_name = created.as_ref().err().is_some_and(|e| {
@@ -348,12 +312,7 @@ impl Applier {
             }
             Op::UpdateApp {
                 app,
-                label,
-                username_kind,
-                username_template,
-                hide_web,
-                hide_mobile,
-                settings_base_url,
+                fields,
                 key,
                 admin_note,
                 activate,
@@ -361,17 +320,9 @@ impl Applier {
             } => {
                 let id = self.app_id(&app)?;
                 let mut stale = None;
-                self.rewrite_app(&id, |raw, block| {
-                    raw["label"] = json!(label);
-                    raw["credentials"]["userNameTemplate"] =
-                        json!({"template": username_template, "type": username_kind});
-                    raw["visibility"]["hide"]["web"] = json!(hide_web);
-                    raw["visibility"]["hide"]["iOS"] = json!(hide_mobile);
-                    if let Some(url) = &settings_base_url {
-                        raw["settings"]["app"]["baseUrl"] = json!(url);
-                    }
-                    raw["settings"]["notes"]["admin"] =
-                        json!(admin_note.clone().unwrap_or_default());
+                self.rewrite_app(&id, |app, user_note, block| {
+                    app.set_fields(&fields);
+                    *user_note = admin_note.unwrap_or_default();
                     block.key = key.clone();
                     if let Some(ConfirmHandover {
                         minted_at,
@@ -451,7 +402,7 @@ impl Applier {
                     scope: Some(scope),
                     external_name: Some(external_name),
                     external_namespace: Some(external_namespace),
-                    master: Some(json!({"type": "PROFILE_MASTER"})),
+                    master: SchemaAttribute::profile_master(),
                     ..SchemaAttribute::default()
                 };
                 okta.upsert_schema_attributes(&id, &BTreeMap::from([(name, attribute)]))
@@ -491,15 +442,12 @@ impl Applier {
                 deactivate_users,
             } => {
                 let id = self.app_id(&app)?;
-                let status = |on: bool| json!({"status": if on { "ENABLED" } else { "DISABLED" }});
-                let capabilities = json!({
-                    "create": {"lifecycleCreate": status(create_users)},
-                    "update": {"profile": status(update_users), "lifecycleDeactivate": status(deactivate_users)},
-                });
-                match okta
-                    .update_feature(&id, "USER_PROVISIONING", &capabilities)
-                    .await
-                {
+                let toggles = ToAppToggles {
+                    create_users,
+                    update_users,
+                    deactivate_users,
+                };
+                match okta.set_to_app_toggles(&id, toggles).await {
                     Ok(_) => {}
                     Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(Ran::ManualPending),
                     Err(e) => return Err(e).context("cannot set the To App toggles"),
@@ -507,31 +455,31 @@ impl Applier {
             }
             Op::AssignUser { app, user, login } => {
                 let id = self.app_id(&app)?;
-                okta.assign_user(&id, &okta::UserId(user.0))
+                okta.assign_user(&id, &user)
                     .await
                     .with_context(|| format!("cannot assign {login}"))?;
             }
             Op::UnassignUser { app, user, login } => {
                 let id = self.app_id(&app)?;
-                okta.unassign_user(&id, &okta::UserId(user.0))
+                okta.unassign_user(&id, &user)
                     .await
                     .with_context(|| format!("cannot unassign {login}"))?;
             }
             Op::AssignGroup { app, group, name } => {
                 let id = self.app_id(&app)?;
-                okta.assign_group(&id, &okta::GroupId(group.0))
+                okta.assign_group(&id, &group)
                     .await
                     .with_context(|| format!("cannot assign the group {name}"))?;
             }
             Op::UnassignGroup { app, group, name } => {
                 let id = self.app_id(&app)?;
-                okta.unassign_group(&id, &okta::GroupId(group.0))
+                okta.unassign_group(&id, &group)
                     .await
                     .with_context(|| format!("cannot unassign the group {name}"))?;
             }
             Op::PushGroup { app, group, name } => {
                 let id = self.app_id(&app)?;
-                let source = okta::GroupId(group.0);
+                let source = group;
                 create_or_recover(
                     "the group push",
                     okta.create_group_push(&id, &source, &name, true).await,
@@ -548,7 +496,7 @@ impl Applier {
             }
             Op::ActivatePush { app, mapping, name } => {
                 let id = self.app_id(&app)?;
-                okta.set_group_push_status(&id, &okta::PushMappingId(mapping.0), true)
+                okta.set_group_push_status(&id, &mapping, true)
                     .await
                     .with_context(|| format!("cannot activate the push of {name}"))?;
             }
@@ -558,7 +506,7 @@ impl Applier {
     }
 
     /// The app of `catalog_name` whose managed block holds `key`, if one exists.
-    async fn find_app_by_key(&self, catalog_name: &str, key: &str) -> Option<AppId> {
+    async fn find_app_by_key(&self, catalog_name: &str, key: &str) -> Option<OktaAppId> {
         let filter = format!("name eq \"{catalog_name}\"");
         let apps = self
             .services

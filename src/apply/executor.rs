@@ -218,7 +218,7 @@ mod tests {
     fn work(name: &str, depends_on: Vec<usize>) -> Action {
         let op = Op::AssignUser {
             app: crate::plan::AppRef::Created,
-            user: crate::state::OktaUserId(name.into()),
+            user: crate::state::OktaUserId::new(name),
             login: name.into(),
         };
         action(name, Kind::Create, op, depends_on)

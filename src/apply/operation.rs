@@ -26,7 +26,6 @@ use super::session::{PlanError, Session};
 use super::token_file::TokenFile;
 use super::verify;
 use crate::plan::{AdminIntent, HandoverVia, Kind, Op, Plan};
-use crate::providers::okta::AppId;
 use crate::state::OktaUserId;
 
 /// The version of the report's JSON shape.
@@ -278,7 +277,7 @@ async fn data_flow(
             problems: Vec::new(),
         });
     };
-    let id = AppId(app.id.0.clone());
+    let id = app.id.clone();
     let (app_users, settled) = verify::wait_for_pushes(&session.services, &id, wait).await?;
     let problems = verify::data_flow(
         session.desired(),

@@ -16,9 +16,8 @@ use anyhow::Context;
 use super::dataflow::{self, Expected, Found, UserReport};
 use super::expression;
 use crate::config::model::{Desired, MappingRule, WORKSPACE_ATTRIBUTES};
-use crate::providers::okta::AppId;
 use crate::state::read::{self, LOOKUP_LIMIT, Services, each};
-use crate::state::{AppUserLive, OktaUserId};
+use crate::state::{AppUserLive, OktaAppId, OktaUserId};
 
 /// Whether Okta still has work queued or running for an app user: `SYNCING` is a running push,
 /// `STAGED` a queued one (reference: AppUserStatus) unless its push already failed (`ERROR`).
@@ -32,7 +31,7 @@ pub fn busy(user: &AppUserLive) -> bool {
 /// last read (with profiles) and whether every push settled.
 pub async fn wait_for_pushes(
     services: &Services,
-    app: &AppId,
+    app: &OktaAppId,
     timeout: Duration,
 ) -> anyhow::Result<(Vec<AppUserLive>, bool)> {
     let started = Instant::now();
@@ -67,7 +66,7 @@ pub async fn data_flow(
 ) -> anyhow::Result<Vec<UserReport>> {
     let okta = &services.okta;
     let gone: Vec<crate::providers::okta::User> = each(unassigned, |id| async move {
-        okta.user_by_login(&id.0)
+        okta.user_by_id(id)
             .await
             .with_context(|| format!("cannot read the Okta user {id}"))
     })
@@ -75,7 +74,7 @@ pub async fn data_flow(
     let gone = read::app_users_live(
         okta,
         Vec::new(),
-        gone.into_iter().map(|u| (u.id.0.clone(), u)).collect(),
+        gone.into_iter().map(|u| (u.id.clone(), u)).collect(),
     )
     .await?;
     let mut expected = expected_users(desired, template, app_users, true);

@@ -47,6 +47,7 @@ pub fn lint(
     cx.assignments(&desired.okta.app);
     cx.duplicates(desired);
     cx.provisioning(&desired.okta.app);
+    cx.admin_note(&desired.okta.app);
     cx.out
 }
 
@@ -387,6 +388,18 @@ impl Lints<'_> {
     fn provisioning(&mut self, app: &App) {
         if app.variant == Variant::Scim11Custom && app.provisioning.update_users {
             self.warning("update-users", Path::parse("okta.app.provisioning.update_users"), "Update Users is on for the SCIM 1.1 test app".into(), "the SCIM 1.1 test app updates users with PUT, which Workspace ONE Access does not document; the setup guide leaves it off");
+        }
+    }
+
+    /// The admin's part of the note cannot hold scimbridge's own block: it would be read back
+    /// as the managed block and never match again (the marker is `state::note`'s).
+    fn admin_note(&mut self, app: &App) {
+        if app
+            .admin_note
+            .as_deref()
+            .is_some_and(|n| n.contains("[scimbridge: managed block"))
+        {
+            self.error("admin-note", Path::parse("okta.app.admin_note"), "the admin note contains scimbridge's managed-block marker".into(), "scimbridge keeps its managed block below your note and reads the marker back as its own, so this note would never converge");
         }
     }
 }

@@ -6,8 +6,6 @@
 //! so a group name cannot be passed where a user login is expected. Every object remembers the
 //! config location that asks for it, so a plan can say which line causes each action.
 
-use std::fmt;
-
 use super::diagnostic::{Diagnostic, Location, Path};
 use super::duration::Minutes;
 use super::raw::*;
@@ -38,27 +36,7 @@ pub const DEFAULT_ROTATION_WINDOW: Minutes = Minutes(30 * 24 * 60);
 /// The `exact` removal cap when the config names none.
 pub const DEFAULT_REMOVAL_CAP: u32 = 0;
 
-macro_rules! name_type {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-
-name_type! {
+crate::ids::string_type! {
     /// A WS1 OAuth client id.
     ClientId;
     /// A WS1 directory name.
@@ -456,7 +434,7 @@ impl Checker<'_> {
             ),
             scim_client: self.scim_client(&raw.ws1.scim_client),
             directory: Directory {
-                name: DirectoryName(raw.ws1.directory.name.clone()),
+                name: DirectoryName::new(raw.ws1.directory.name.clone()),
                 domains: raw
                     .ws1
                     .directory
@@ -566,7 +544,7 @@ impl Checker<'_> {
 
     fn scim_client(&mut self, raw: &RawScimClient) -> ScimClient {
         ScimClient {
-            client_id: ClientId(raw.client_id.clone()),
+            client_id: ClientId::new(raw.client_id.clone()),
             scope: raw.scope.clone().unwrap_or_else(|| "admin".into()),
             access_token_ttl: self
                 .duration(&raw.access_token_ttl, "ws1.scim_client.access_token_ttl"),
@@ -625,7 +603,7 @@ impl Checker<'_> {
         };
         let assignments = raw.assignments.as_ref();
         App {
-            key: AppKey(raw.key.clone().unwrap_or_else(|| "workspace-one".into())),
+            key: AppKey::new(raw.key.clone().unwrap_or_else(|| "workspace-one".into())),
             variant,
             label: raw.label.clone(),
             catalog_name: raw
@@ -654,7 +632,7 @@ impl Checker<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, name)| Located {
-                    value: GroupName(name.clone()),
+                    value: GroupName::new(name.clone()),
                     at: self
                         .doc
                         .locate(&Path::parse("okta.app.group_push").join_index(i)),
@@ -670,7 +648,7 @@ impl Checker<'_> {
             .attributes
             .iter()
             .map(|name| Attribute {
-                name: AttributeName((*name).into()),
+                name: AttributeName::new(*name),
                 title: (*name).into(),
                 kind: AttributeType::String,
                 external_name: (*name).into(),
@@ -687,7 +665,7 @@ impl Checker<'_> {
                 .doc
                 .locate(&Path::parse("okta.app.attributes").join_index(i));
             let built = Attribute {
-                name: AttributeName(attr.name.clone()),
+                name: AttributeName::new(attr.name.clone()),
                 title: attr.title.clone().unwrap_or_else(|| attr.name.clone()),
                 kind: match attr.kind.unwrap_or(RawAttributeType::String) {
                     RawAttributeType::String => AttributeType::String,
@@ -742,7 +720,7 @@ impl Checker<'_> {
             .mappings
             .iter()
             .map(|(target, rule)| Mapping {
-                target: AttributeName((*target).into()),
+                target: AttributeName::new(*target),
                 rule: match rule {
                     DefaultMapping::Expression(e) => MappingRule::Set {
                         expression: (*e).into(),
@@ -820,7 +798,7 @@ impl Checker<'_> {
                 }
             };
             let built = Mapping {
-                target: AttributeName(target.clone()),
+                target: AttributeName::new(target.clone()),
                 rule,
                 at,
             };

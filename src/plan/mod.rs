@@ -18,6 +18,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Location;
+use crate::providers::okta::AppFields;
 use crate::state::note::Confirmation;
 use crate::state::{MappingId, OktaAppId, OktaGroupId, OktaUserId, PushMappingId, Timestamp};
 
@@ -342,12 +343,8 @@ pub enum Op {
     /// Creates the app; its admin note is `admin_note` plus a managed block holding `key`.
     CreateApp {
         catalog_name: String,
-        label: String,
-        username_kind: String,
-        username_template: String,
-        hide_web: bool,
-        hide_mobile: bool,
-        settings_base_url: Option<String>,
+        #[serde(flatten)]
+        fields: AppFields,
         key: String,
         admin_note: Option<String>,
     },
@@ -355,12 +352,8 @@ pub enum Op {
     /// token record kept as read at apply time (its handover confirmed by `confirm_handover`).
     UpdateApp {
         app: AppRef,
-        label: String,
-        username_kind: String,
-        username_template: String,
-        hide_web: bool,
-        hide_mobile: bool,
-        settings_base_url: Option<String>,
+        #[serde(flatten)]
+        fields: AppFields,
         key: String,
         admin_note: Option<String>,
         activate: bool,

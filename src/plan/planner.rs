@@ -598,6 +598,19 @@ impl Planner<'_> {
             .then(|| self.settings.scim_base_url.clone())
     }
 
+    /// The app fields the config sets, as the app should have them.
+    fn app_fields(&self) -> AppFields {
+        let want = &self.desired.okta.app;
+        AppFields {
+            label: want.label.clone(),
+            username_kind: want.username.kind.into(),
+            username_template: want.username.template.clone(),
+            hide_web: want.hide_web,
+            hide_mobile: want.hide_mobile,
+            settings_base_url: self.settings_base_url(),
+        }
+    }
+
     fn app(&mut self, minting: Mint) {
         let want: &App = &self.desired.okta.app;
         let key = self.app_key();
@@ -610,12 +623,7 @@ impl Planner<'_> {
                 &want.at,
                 Op::CreateApp {
                     catalog_name: want.catalog_name.clone(),
-                    label: want.label.clone(),
-                    username_kind: want.username.kind.into(),
-                    username_template: want.username.template.clone(),
-                    hide_web: want.hide_web,
-                    hide_mobile: want.hide_mobile,
-                    settings_base_url: self.settings_base_url(),
+                    fields: self.app_fields(),
                     key: key.clone(),
                     admin_note: user_note.clone(),
                 },
@@ -743,12 +751,7 @@ impl Planner<'_> {
             &want.at,
             Op::UpdateApp {
                 app: self.app_ref(),
-                label: want.label.clone(),
-                username_kind: want.username.kind.into(),
-                username_template: want.username.template.clone(),
-                hide_web: want.hide_web,
-                hide_mobile: want.hide_mobile,
-                settings_base_url: self.settings_base_url(),
+                fields: self.app_fields(),
                 key,
                 admin_note: user_note,
                 activate: live.status != "ACTIVE",

@@ -19,39 +19,7 @@ use serde_json::{Value, json};
 use super::http::{self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response};
 use crate::secret::Secret;
 
-macro_rules! id_type {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
-        $(#[$doc])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-
-id_type! {
-    /// An Okta application instance id (`0oa…`).
-    AppId;
-    /// An Okta user id (`00u…`).
-    UserId;
-    /// An Okta group id (`00g…`).
-    GroupId;
-    /// A profile mapping id (`prm…`).
-    MappingId;
-    /// A group push mapping id (`gPm…`).
-    PushMappingId;
-}
+pub use crate::ids::{MappingId, OktaAppId, OktaGroupId, OktaUserId, PushMappingId};
 
 /// Whether the API accepts a capability for this app (reference/okta-api.md §1.1).
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +32,7 @@ pub enum Capability<T> {
 /// An application instance (reference/okta-api.md §4). `raw` is the whole object as read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct App {
-    pub id: AppId,
+    pub id: OktaAppId,
     pub name: String,
     pub label: String,
     pub status: String,
@@ -89,7 +57,7 @@ impl App {
     pub fn from_raw(raw: Value) -> Option<Self> {
         let s = |p: &str| raw.pointer(p).and_then(Value::as_str).map(str::to_owned);
         Some(Self {
-            id: AppId(s("/id")?),
+            id: OktaAppId::new(s("/id")?),
             name: s("/name").unwrap_or_default(),
             label: s("/label").unwrap_or_default(),
             status: s("/status").unwrap_or_default(),
@@ -116,6 +84,82 @@ impl App {
             user_name_template_type: s("/credentials/userNameTemplate/type"),
             app_settings: raw.pointer("/settings/app").cloned().unwrap_or(Value::Null),
             raw,
+        })
+    }
+}
+
+impl App {
+    /// Sets the admin note (`settings.notes.admin`) on the whole object, for the next
+    /// [`OktaClient::replace_app`].
+    pub fn set_admin_note(&mut self, note: &str) {
+        self.raw["settings"]["notes"]["admin"] = json!(note);
+        self.admin_note = Some(note.to_owned());
+    }
+
+    /// Sets `fields` on the whole object as read; everything else stays (§4: `PUT` replaces).
+    pub fn set_fields(&mut self, fields: &AppFields) {
+        let raw = &mut self.raw;
+        raw["label"] = json!(fields.label);
+        raw["credentials"]["userNameTemplate"] =
+            json!({"template": fields.username_template, "type": fields.username_kind});
+        raw["visibility"]["hide"]["web"] = json!(fields.hide_web);
+        raw["visibility"]["hide"]["iOS"] = json!(fields.hide_mobile);
+        if let Some(url) = &fields.settings_base_url {
+            raw["settings"]["app"]["baseUrl"] = json!(url);
+        }
+    }
+}
+
+/// The app fields scimbridge manages; the rest of an app is kept as read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppFields {
+    pub label: String,
+    /// `credentials.userNameTemplate.type` (`BUILT_IN`, `CUSTOM`).
+    pub username_kind: String,
+    pub username_template: String,
+    /// `visibility.hide.web` and `.iOS`.
+    pub hide_web: bool,
+    pub hide_mobile: bool,
+    /// `settings.app.baseUrl`, for apps that have one (the OIN app's General tab).
+    pub settings_base_url: Option<String>,
+}
+
+impl AppFields {
+    /// The body creating an instance of catalog app `name` with these fields and `admin_note`
+    /// (§4, the minimal OIN-instance body).
+    fn create_body(&self, name: &str, admin_note: &str) -> Value {
+        let mut app_settings = json!({});
+        if let Some(url) = &self.settings_base_url {
+            app_settings["baseUrl"] = json!(url);
+        }
+        json!({
+            "name": name,
+            "label": self.label,
+            "signOnMode": "AUTO_LOGIN",
+            "credentials": {
+                "scheme": "EXTERNAL_PASSWORD_SYNC",
+                "userNameTemplate": {"template": self.username_template, "type": self.username_kind},
+            },
+            "visibility": {"hide": {"iOS": self.hide_mobile, "web": self.hide_web}},
+            "settings": {"app": app_settings, "notes": {"admin": admin_note, "enduser": null}},
+        })
+    }
+}
+
+/// The To App toggles (§7: `USER_PROVISIONING`'s capabilities).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ToAppToggles {
+    pub create_users: bool,
+    pub update_users: bool,
+    pub deactivate_users: bool,
+}
+
+impl ToAppToggles {
+    fn capabilities(self) -> Value {
+        let status = |on: bool| json!({"status": if on { "ENABLED" } else { "DISABLED" }});
+        json!({
+            "create": {"lifecycleCreate": status(self.create_users)},
+            "update": {"profile": status(self.update_users), "lifecycleDeactivate": status(self.deactivate_users)},
         })
     }
 }
@@ -206,6 +250,13 @@ pub struct SchemaAttribute {
     pub master: Option<Value>,
 }
 
+impl SchemaAttribute {
+    /// `master` for an attribute whose value comes from the Okta profile (§8).
+    pub fn profile_master() -> Option<Value> {
+        Some(json!({"type": "PROFILE_MASTER"}))
+    }
+}
+
 /// One end of a profile mapping.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -249,7 +300,7 @@ pub struct UserProfile {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct User {
-    pub id: UserId,
+    pub id: OktaUserId,
     pub status: String,
     pub profile: UserProfile,
 }
@@ -265,7 +316,7 @@ pub struct GroupProfile {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Group {
-    pub id: GroupId,
+    pub id: OktaGroupId,
     #[serde(rename = "type")]
     pub type_: String,
     pub profile: GroupProfile,
@@ -281,7 +332,7 @@ pub struct AppUserCredentials {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AppUser {
-    pub id: UserId,
+    pub id: OktaUserId,
     /// `USER` (direct) or `GROUP` (through a group): reconcile direct ones only.
     pub scope: String,
     pub status: String,
@@ -307,7 +358,7 @@ pub struct AppUserEmbedded {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct AppGroup {
-    pub id: GroupId,
+    pub id: OktaGroupId,
     pub priority: Option<i64>,
     pub profile: Value,
 }
@@ -317,7 +368,7 @@ pub struct AppGroup {
 #[serde(rename_all = "camelCase", default)]
 pub struct GroupPushMapping {
     pub id: PushMappingId,
-    pub source_group_id: GroupId,
+    pub source_group_id: OktaGroupId,
     pub target_group_id: Option<String>,
     /// `ACTIVE`, `INACTIVE` or `ERROR`.
     pub status: String,
@@ -491,36 +542,44 @@ impl OktaClient {
     }
 
     /// `GET /api/v1/apps/{id}`.
-    pub async fn get_app(&self, id: &AppId) -> Result<App, ApiError> {
+    pub async fn get_app(&self, id: &OktaAppId) -> Result<App, ApiError> {
         let raw: Value = self.call(Method::GET, &app_path(id, ""), &[], None).await?;
         to_app(raw, &self.url(&app_path(id, ""), &[]))
     }
 
-    /// `POST /api/v1/apps?activate=…` with a raw body (typed SDK paths drop `name`, §4).
-    pub async fn create_app(&self, body: &Value, activate: bool) -> Result<App, ApiError> {
+    /// `POST /api/v1/apps?activate=…`: an instance of catalog app `name` with `fields` and
+    /// `admin_note` (a raw body: typed SDK paths drop `name`, §4).
+    pub async fn create_app(
+        &self,
+        name: &str,
+        fields: &AppFields,
+        admin_note: &str,
+        activate: bool,
+    ) -> Result<App, ApiError> {
         let activate = if activate { "true" } else { "false" };
+        let body = fields.create_body(name, admin_note);
         let raw: Value = self
             .call(
                 Method::POST,
                 "/api/v1/apps",
                 &[("activate", activate)],
-                Some(body),
+                Some(&body),
             )
             .await?;
         to_app(raw, &self.url("/api/v1/apps", &[]))
     }
 
-    /// `PUT /api/v1/apps/{id}`: full replace. Pass the `raw` of a fresh [`App`] with your changes
-    /// applied, so fields scimbridge does not model survive (§1.3).
-    pub async fn replace_app(&self, id: &AppId, whole: &Value) -> Result<App, ApiError> {
-        let raw: Value = self
-            .call(Method::PUT, &app_path(id, ""), &[], Some(whole))
-            .await?;
-        to_app(raw, &self.url(&app_path(id, ""), &[]))
+    /// `PUT /api/v1/apps/{id}`: full replace with the whole object of `app`, a fresh read with
+    /// your changes applied ([`App::set_fields`], [`App::set_admin_note`]), so fields
+    /// scimbridge does not model survive (§1.3).
+    pub async fn replace_app(&self, app: &App) -> Result<App, ApiError> {
+        let path = app_path(&app.id, "");
+        let raw: Value = self.call(Method::PUT, &path, &[], Some(&app.raw)).await?;
+        to_app(raw, &self.url(&path, &[]))
     }
 
     /// `POST /api/v1/apps/{id}/lifecycle/activate` (no body, `Content-Length: 0`).
-    pub async fn activate_app(&self, id: &AppId) -> Result<(), ApiError> {
+    pub async fn activate_app(&self, id: &OktaAppId) -> Result<(), ApiError> {
         self.call_empty(
             Method::POST,
             &app_path(id, "/lifecycle/activate"),
@@ -531,7 +590,7 @@ impl OktaClient {
     }
 
     /// `POST /api/v1/apps/{id}/lifecycle/deactivate`.
-    pub async fn deactivate_app(&self, id: &AppId) -> Result<(), ApiError> {
+    pub async fn deactivate_app(&self, id: &OktaAppId) -> Result<(), ApiError> {
         self.call_empty(
             Method::POST,
             &app_path(id, "/lifecycle/deactivate"),
@@ -542,7 +601,7 @@ impl OktaClient {
     }
 
     /// `DELETE /api/v1/apps/{id}`; the app must be INACTIVE first.
-    pub async fn delete_app(&self, id: &AppId) -> Result<(), ApiError> {
+    pub async fn delete_app(&self, id: &OktaAppId) -> Result<(), ApiError> {
         self.call_empty(Method::DELETE, &app_path(id, ""), &[], None)
             .await
     }
@@ -553,7 +612,7 @@ impl OktaClient {
     /// support provisioning for this app (§1.1, §6).
     pub async fn connection(
         &self,
-        id: &AppId,
+        id: &OktaAppId,
     ) -> Result<Capability<ProvisioningConnection>, ApiError> {
         let conn: ProvisioningConnection = self
             .call(
@@ -575,7 +634,7 @@ impl OktaClient {
     /// supports; for others Okta refuses and the error kind is [`ErrorKind::Unsupported`].
     pub async fn set_token_connection(
         &self,
-        id: &AppId,
+        id: &OktaAppId,
         base_url: Option<&str>,
         token: &Secret,
         activate: bool,
@@ -595,7 +654,7 @@ impl OktaClient {
     }
 
     /// `POST …/connections/default/lifecycle/activate`.
-    pub async fn activate_connection(&self, id: &AppId) -> Result<(), ApiError> {
+    pub async fn activate_connection(&self, id: &OktaAppId) -> Result<(), ApiError> {
         self.call_empty(
             Method::POST,
             &app_path(id, "/connections/default/lifecycle/activate"),
@@ -607,7 +666,7 @@ impl OktaClient {
 
     /// `GET …/features`; 400 E0000001 ("Provisioning is not enabled for the app instance") means
     /// unsupported (§1.1).
-    pub async fn features(&self, id: &AppId) -> Result<Capability<Vec<AppFeature>>, ApiError> {
+    pub async fn features(&self, id: &OktaAppId) -> Result<Capability<Vec<AppFeature>>, ApiError> {
         match self
             .call(Method::GET, &app_path(id, "/features"), &[], None)
             .await
@@ -619,9 +678,9 @@ impl OktaClient {
     }
 
     /// `PUT …/features/{name}` with the capabilities object only (partial update, §7).
-    pub async fn update_feature(
+    async fn update_feature(
         &self,
-        id: &AppId,
+        id: &OktaAppId,
         feature: &str,
         capabilities: &Value,
     ) -> Result<AppFeature, ApiError> {
@@ -631,10 +690,21 @@ impl OktaClient {
             .map_err(unsupported_on_validation)
     }
 
+    /// Sets the To App toggles (`PUT …/features/USER_PROVISIONING`, partial, §7);
+    /// [`ErrorKind::Unsupported`] where the API refuses features for the app.
+    pub async fn set_to_app_toggles(
+        &self,
+        id: &OktaAppId,
+        toggles: ToAppToggles,
+    ) -> Result<AppFeature, ApiError> {
+        self.update_feature(id, "USER_PROVISIONING", &toggles.capabilities())
+            .await
+    }
+
     // ---- App user schema (§8) ----
 
     /// `GET /api/v1/meta/schemas/apps/{id}/default`.
-    pub async fn app_user_schema(&self, id: &AppId) -> Result<AppUserSchema, ApiError> {
+    pub async fn app_user_schema(&self, id: &OktaAppId) -> Result<AppUserSchema, ApiError> {
         let raw: Value = self.call(Method::GET, &schema_path(id), &[], None).await?;
         Ok(AppUserSchema::from_raw(raw))
     }
@@ -642,7 +712,7 @@ impl OktaClient {
     /// `POST …/default` adding or updating custom properties (partial update).
     pub async fn upsert_schema_attributes(
         &self,
-        id: &AppId,
+        id: &OktaAppId,
         attributes: &BTreeMap<String, SchemaAttribute>,
     ) -> Result<AppUserSchema, ApiError> {
         let props: serde_json::Map<String, Value> = attributes
@@ -655,7 +725,7 @@ impl OktaClient {
     /// `POST …/default` with each named custom property set to `null`, which removes it.
     pub async fn remove_schema_attributes(
         &self,
-        id: &AppId,
+        id: &OktaAppId,
         names: &[&str],
     ) -> Result<AppUserSchema, ApiError> {
         let props: serde_json::Map<String, Value> = names
@@ -665,7 +735,11 @@ impl OktaClient {
         self.post_schema(id, Value::Object(props)).await
     }
 
-    async fn post_schema(&self, id: &AppId, properties: Value) -> Result<AppUserSchema, ApiError> {
+    async fn post_schema(
+        &self,
+        id: &OktaAppId,
+        properties: Value,
+    ) -> Result<AppUserSchema, ApiError> {
         let body = json!({"definitions": {"custom": {"id": "#custom", "type": "object", "properties": properties}}});
         // A partial schema update converges to the same state when repeated, so a 5xx may be
         // retried.
@@ -716,7 +790,7 @@ impl OktaClient {
 
     /// The Okta user → app mapping, with properties: the listed mapping whose source is the Okta
     /// user type (`name == "user"`, `type == "user"`) and whose target is the app (§9).
-    pub async fn user_to_app_mapping(&self, app: &AppId) -> Result<ProfileMapping, ApiError> {
+    pub async fn user_to_app_mapping(&self, app: &OktaAppId) -> Result<ProfileMapping, ApiError> {
         let mappings = self.list_mappings(None, Some(app.as_str())).await?;
         let found = mappings
             .into_iter()
@@ -789,6 +863,16 @@ impl OktaClient {
         }
     }
 
+    /// `GET /api/v1/users/{id}`; `Ok(None)` on 404.
+    pub async fn user_by_id(&self, id: &OktaUserId) -> Result<Option<User>, ApiError> {
+        let path = format!("/api/v1/users/{}", seg(id.as_str()));
+        match self.call(Method::GET, &path, &[], None).await {
+            Ok(user) => Ok(Some(user)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /api/v1/users?filter=…`, every page.
     pub async fn list_users(&self, filter: &str) -> Result<Vec<User>, ApiError> {
         self.list("/api/v1/users", &[("filter", filter)]).await
@@ -806,7 +890,7 @@ impl OktaClient {
     }
 
     /// `GET /api/v1/groups/{id}`; `Ok(None)` on 404.
-    pub async fn get_group(&self, id: &GroupId) -> Result<Option<Group>, ApiError> {
+    pub async fn get_group(&self, id: &OktaGroupId) -> Result<Option<Group>, ApiError> {
         let path = format!("/api/v1/groups/{}", seg(id.as_str()));
         match self.call(Method::GET, &path, &[], None).await {
             Ok(group) => Ok(Some(group)),
@@ -830,7 +914,7 @@ impl OktaClient {
     /// `GET /api/v1/apps/{id}/users?expand=user`, every page of 500 (direct `USER` and
     /// group-derived `GROUP`). `expand=user` embeds each Okta user, which saves one lookup per
     /// user where Okta honours it; callers fall back to lookups where it is absent.
-    pub async fn app_users(&self, app: &AppId) -> Result<Vec<AppUser>, ApiError> {
+    pub async fn app_users(&self, app: &OktaAppId) -> Result<Vec<AppUser>, ApiError> {
         self.list(
             &app_path(app, "/users"),
             &[("limit", "500"), ("expand", "user")],
@@ -839,33 +923,45 @@ impl OktaClient {
     }
 
     /// `POST /api/v1/apps/{id}/users` assigning a user directly.
-    pub async fn assign_user(&self, app: &AppId, user: &UserId) -> Result<AppUser, ApiError> {
+    pub async fn assign_user(
+        &self,
+        app: &OktaAppId,
+        user: &OktaUserId,
+    ) -> Result<AppUser, ApiError> {
         let body = json!({"id": user.as_str(), "scope": "USER"});
         self.call(Method::POST, &app_path(app, "/users"), &[], Some(&body))
             .await
     }
 
     /// `DELETE /api/v1/apps/{id}/users/{userId}?sendEmail=false`.
-    pub async fn unassign_user(&self, app: &AppId, user: &UserId) -> Result<(), ApiError> {
+    pub async fn unassign_user(&self, app: &OktaAppId, user: &OktaUserId) -> Result<(), ApiError> {
         let path = app_path(app, &format!("/users/{}", seg(user.as_str())));
         self.call_empty(Method::DELETE, &path, &[("sendEmail", "false")], None)
             .await
     }
 
     /// `GET /api/v1/apps/{id}/groups`, every page.
-    pub async fn app_groups(&self, app: &AppId) -> Result<Vec<AppGroup>, ApiError> {
+    pub async fn app_groups(&self, app: &OktaAppId) -> Result<Vec<AppGroup>, ApiError> {
         self.list(&app_path(app, "/groups"), &[("limit", "200")])
             .await
     }
 
     /// `PUT /api/v1/apps/{id}/groups/{groupId}` with `{}`.
-    pub async fn assign_group(&self, app: &AppId, group: &GroupId) -> Result<AppGroup, ApiError> {
+    pub async fn assign_group(
+        &self,
+        app: &OktaAppId,
+        group: &OktaGroupId,
+    ) -> Result<AppGroup, ApiError> {
         let path = app_path(app, &format!("/groups/{}", seg(group.as_str())));
         self.call(Method::PUT, &path, &[], Some(&json!({}))).await
     }
 
     /// `DELETE /api/v1/apps/{id}/groups/{groupId}`.
-    pub async fn unassign_group(&self, app: &AppId, group: &GroupId) -> Result<(), ApiError> {
+    pub async fn unassign_group(
+        &self,
+        app: &OktaAppId,
+        group: &OktaGroupId,
+    ) -> Result<(), ApiError> {
         let path = app_path(app, &format!("/groups/{}", seg(group.as_str())));
         self.call_empty(Method::DELETE, &path, &[], None).await
     }
@@ -878,7 +974,7 @@ impl OktaClient {
     /// that is [`Capability::Unsupported`], not a failure.
     pub async fn group_push_mappings(
         &self,
-        app: &AppId,
+        app: &OktaAppId,
     ) -> Result<Capability<Vec<GroupPushMapping>>, ApiError> {
         match self
             .list(&app_path(app, "/group-push/mappings"), &[("limit", "1000")])
@@ -896,8 +992,8 @@ impl OktaClient {
     /// (200 or 201 both accepted, §11).
     pub async fn create_group_push(
         &self,
-        app: &AppId,
-        source: &GroupId,
+        app: &OktaAppId,
+        source: &OktaGroupId,
         target_group_name: &str,
         active: bool,
     ) -> Result<GroupPushMapping, ApiError> {
@@ -918,7 +1014,7 @@ impl OktaClient {
     /// `PATCH …/group-push/mappings/{id}` with `{"status": …}`.
     pub async fn set_group_push_status(
         &self,
-        app: &AppId,
+        app: &OktaAppId,
         id: &PushMappingId,
         active: bool,
     ) -> Result<GroupPushMapping, ApiError> {
@@ -938,7 +1034,7 @@ impl OktaClient {
     /// `DELETE …/group-push/mappings/{id}?deleteTargetGroup=…`; the mapping must be INACTIVE.
     pub async fn delete_group_push(
         &self,
-        app: &AppId,
+        app: &OktaAppId,
         id: &PushMappingId,
         delete_target_group: bool,
     ) -> Result<(), ApiError> {
@@ -972,11 +1068,11 @@ pub(crate) fn seg(s: &str) -> String {
         .replace('+', "%20")
 }
 
-fn app_path(id: &AppId, rest: &str) -> String {
+fn app_path(id: &OktaAppId, rest: &str) -> String {
     format!("/api/v1/apps/{}{rest}", seg(id.as_str()))
 }
 
-fn schema_path(id: &AppId) -> String {
+fn schema_path(id: &OktaAppId) -> String {
     format!("/api/v1/meta/schemas/apps/{}/default", seg(id.as_str()))
 }
 

@@ -101,7 +101,7 @@ impl OAuth2ClientSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Directory {
-    pub directory_id: String,
+    pub directory_id: crate::ids::DirectoryId,
     pub name: String,
     /// `OTHER_DIRECTORY`, `LOCAL_DIRECTORY`, `JIT_DIRECTORY`, `ACTIVE_DIRECTORY_LDAP`, …
     #[serde(rename = "type")]
@@ -566,11 +566,14 @@ impl Ws1Client {
     /// `GET …/directoryconfigs/{id}/domains`: the domain names. An item's identity is what §5
     /// shows, its `_links.self.href` (`…/domains/{domain}`); a `name` or `domainName` field,
     /// where a tenant adds one, is preferred.
-    pub async fn directory_domains(&self, directory_id: &str) -> Result<Vec<String>, ApiError> {
+    pub async fn directory_domains(
+        &self,
+        directory_id: &crate::ids::DirectoryId,
+    ) -> Result<Vec<String>, ApiError> {
         let url = self.url(
             &format!(
                 "{API}/connectormanagement/directoryconfigs/{}/domains",
-                super::okta::seg(directory_id)
+                super::okta::seg(directory_id.as_str())
             ),
             &[],
         );

@@ -16,35 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use note::ManagedBlock;
 
-macro_rules! id_type {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub String);
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-
-id_type! {
-    /// An Okta app instance id (`0oa…`).
-    OktaAppId;
-    /// An Okta user id (`00u…`).
-    OktaUserId;
-    /// An Okta group id (`00g…`).
-    OktaGroupId;
-    /// An Okta profile mapping id (`prm…`).
-    MappingId;
-    /// An Okta group push mapping id (`gPm…`).
-    PushMappingId;
-    /// A WS1 directory id.
-    DirectoryId;
-}
+pub use crate::ids::{DirectoryId, MappingId, OktaAppId, OktaGroupId, OktaUserId, PushMappingId};
 
 /// A point in time, in whole seconds since the Unix epoch; shown as RFC 3339 (UTC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

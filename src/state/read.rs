@@ -108,7 +108,7 @@ async fn read_ws1(desired: &Desired, ws1: &Ws1Client) -> anyhow::Result<Ws1Live>
                     .context("cannot read the WS1 directory's domains")?,
             };
             Some(DirectoryLive {
-                id: DirectoryId(d.directory_id),
+                id: d.directory_id,
                 name: d.name,
                 kind: d.type_,
                 domains,
@@ -255,22 +255,25 @@ async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<Vec<ok
 fn by_login(
     logins: &[&str],
     users: Vec<okta::User>,
-) -> (BTreeMap<String, OktaUserId>, BTreeMap<String, okta::User>) {
-    let by_id: BTreeMap<String, okta::User> =
-        users.iter().map(|u| (u.id.0.clone(), u.clone())).collect();
+) -> (
+    BTreeMap<String, OktaUserId>,
+    BTreeMap<OktaUserId, okta::User>,
+) {
+    let by_id: BTreeMap<OktaUserId, okta::User> =
+        users.iter().map(|u| (u.id.clone(), u.clone())).collect();
     let wanted: BTreeSet<String> = logins.iter().map(|l| l.to_lowercase()).collect();
     // Okta logins compare case-insensitively; the config's spelling is the key.
-    let by_login_lower: BTreeMap<String, String> = users
+    let by_login_lower: BTreeMap<String, OktaUserId> = users
         .into_iter()
         .filter(|u| wanted.contains(&u.profile.login.to_lowercase()))
-        .map(|u| (u.profile.login.to_lowercase(), u.id.0))
+        .map(|u| (u.profile.login.to_lowercase(), u.id))
         .collect();
     let ids = logins
         .iter()
         .filter_map(|l| {
             by_login_lower
                 .get(&l.to_lowercase())
-                .map(|id| ((*l).to_owned(), OktaUserId(id.clone())))
+                .map(|id| ((*l).to_owned(), id.clone()))
         })
         .collect();
     (ids, by_id)
@@ -290,12 +293,12 @@ async fn read_groups(okta: &OktaClient, names: &BTreeSet<&str>) -> anyhow::Resul
         })
         .await?
     };
-    let by_id: BTreeMap<String, String> = groups
+    let by_id: BTreeMap<OktaGroupId, String> = groups
         .iter()
-        .map(|g| (g.id.0.clone(), g.profile.name.clone()))
+        .map(|g| (g.id.clone(), g.profile.name.clone()))
         .collect();
     // Every group of each name the config uses, once (lookups by prefix may see one twice).
-    let mut matches: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut matches: BTreeMap<String, BTreeSet<OktaGroupId>> = BTreeMap::new();
     for (id, name) in &by_id {
         if names.contains(name.as_str()) {
             matches.entry(name.clone()).or_default().insert(id.clone());
@@ -304,7 +307,7 @@ async fn read_groups(okta: &OktaClient, names: &BTreeSet<&str>) -> anyhow::Resul
     let mut ids = BTreeMap::new();
     let mut ambiguous = BTreeMap::new();
     for (name, found) in matches {
-        let mut found: Vec<OktaGroupId> = found.into_iter().map(OktaGroupId).collect();
+        let mut found: Vec<OktaGroupId> = found.into_iter().collect();
         if found.len() == 1 {
             ids.insert(name, found.remove(0));
         } else {
@@ -322,7 +325,7 @@ async fn read_groups(okta: &OktaClient, names: &BTreeSet<&str>) -> anyhow::Resul
 /// groups share (the config cannot say which it means).
 struct GroupsByName {
     ids: BTreeMap<String, OktaGroupId>,
-    names: BTreeMap<String, String>,
+    names: BTreeMap<OktaGroupId, String>,
     ambiguous: BTreeMap<String, Vec<OktaGroupId>>,
 }
 
@@ -341,7 +344,7 @@ struct AppParts {
 /// refuse the read before provisioning is set up, which then means none).
 async fn fetch_app(
     okta: &OktaClient,
-    id: &okta::AppId,
+    id: &OktaAppId,
     wants_push: bool,
 ) -> anyhow::Result<AppParts> {
     let ctx = |what: &str| format!("cannot read the Okta app's {what}");
@@ -394,8 +397,8 @@ async fn finish_app(
     okta: &OktaClient,
     app: okta::App,
     parts: AppParts,
-    known_users: BTreeMap<String, okta::User>,
-    mut group_names: BTreeMap<String, String>,
+    known_users: BTreeMap<OktaUserId, okta::User>,
+    mut group_names: BTreeMap<OktaGroupId, String>,
 ) -> anyhow::Result<AppLive> {
     let AppParts {
         connection,
@@ -408,11 +411,11 @@ async fn finish_app(
     } = parts;
     let users = app_users_live(okta, users, known_users).await?;
     // Groups assigned outside the config are named by a lookup of their own.
-    let unknown_groups: Vec<okta::GroupId> = groups
+    let unknown_groups: Vec<OktaGroupId> = groups
         .iter()
         .map(|g| g.id.clone())
         .chain(pushes.iter().map(|p| p.source_group_id.clone()))
-        .filter(|g| !group_names.contains_key(g.as_str()))
+        .filter(|g| !group_names.contains_key(g))
         .collect();
     let found: Vec<okta::Group> = each(&unknown_groups, |gid| async move {
         okta.get_group(gid)
@@ -420,7 +423,7 @@ async fn finish_app(
             .with_context(|| format!("cannot read the Okta group {gid}"))
     })
     .await?;
-    group_names.extend(found.into_iter().map(|g| (g.id.0, g.profile.name)));
+    group_names.extend(found.into_iter().map(|g| (g.id, g.profile.name)));
 
     let (admin_note, managed) = match app.admin_note.as_deref() {
         Some(text) => {
@@ -457,14 +460,14 @@ async fn finish_app(
             (name.clone(), live)
         })
         .collect();
-    let name_of = |id: &str| {
+    let name_of = |id: &OktaGroupId| {
         group_names
             .get(id)
             .cloned()
-            .unwrap_or_else(|| id.to_owned())
+            .unwrap_or_else(|| id.to_string())
     };
     Ok(AppLive {
-        id: OktaAppId(app.id.0.clone()),
+        id: app.id.clone(),
         name: app.name,
         label: app.label,
         status: app.status,
@@ -489,15 +492,15 @@ async fn finish_app(
         groups: groups
             .into_iter()
             .map(|g| AppGroupLive {
-                name: name_of(g.id.as_str()),
-                id: OktaGroupId(g.id.0),
+                name: name_of(&g.id),
+                id: g.id,
             })
             .collect(),
         group_push: pushes
             .into_iter()
             .map(|p| PushLive {
-                id: PushMappingId(p.id.0),
-                source_group_id: OktaGroupId(p.source_group_id.0),
+                id: p.id,
+                source_group_id: p.source_group_id,
                 status: p.status,
             })
             .collect(),
@@ -509,17 +512,17 @@ async fn finish_app(
 pub async fn app_users_live(
     okta: &OktaClient,
     users: Vec<okta::AppUser>,
-    mut known: BTreeMap<String, okta::User>,
+    mut known: BTreeMap<OktaUserId, okta::User>,
 ) -> anyhow::Result<Vec<AppUserLive>> {
     for user in users
         .iter()
         .filter_map(|u| u.embedded.as_ref()?.user.as_ref())
     {
-        known.insert(user.id.0.clone(), user.clone());
+        known.insert(user.id.clone(), user.clone());
     }
-    let unknown: Vec<okta::UserId> = users
+    let unknown: Vec<OktaUserId> = users
         .iter()
-        .filter(|u| !known.contains_key(u.id.as_str()))
+        .filter(|u| !known.contains_key(&u.id))
         .map(|u| u.id.clone())
         .collect();
     let found: Vec<okta::User> = each(&unknown, |uid| async move {
@@ -528,17 +531,17 @@ pub async fn app_users_live(
             .with_context(|| format!("cannot read the Okta user {uid}"))
     })
     .await?;
-    known.extend(found.into_iter().map(|u| (u.id.0.clone(), u)));
+    known.extend(found.into_iter().map(|u| (u.id.clone(), u)));
     Ok(users
         .into_iter()
         .map(|u| {
-            let user = known.get(u.id.as_str());
+            let user = known.get(&u.id);
             let profile = user
                 .map(|user| profile_of(&user.profile))
                 .unwrap_or_default();
             AppUserLive {
-                login: user.map_or_else(|| u.id.0.clone(), |user| user.profile.login.clone()),
-                id: OktaUserId(u.id.0),
+                login: user.map_or_else(|| u.id.to_string(), |user| user.profile.login.clone()),
+                id: u.id,
                 scope: u.scope,
                 status: Some(u.status),
                 sync_state: u.sync_state,
@@ -562,10 +565,10 @@ fn profile_of(p: &okta::UserProfile) -> BTreeMap<String, String> {
     .collect()
 }
 
-async fn user_mapping(okta: &OktaClient, app: &okta::AppId) -> Result<MappingLive, ApiError> {
+async fn user_mapping(okta: &OktaClient, app: &OktaAppId) -> Result<MappingLive, ApiError> {
     let mapping = okta.user_to_app_mapping(app).await?;
     Ok(MappingLive {
-        id: Some(MappingId(mapping.id.0)),
+        id: Some(mapping.id),
         properties: mapping
             .properties
             .into_iter()

@@ -131,6 +131,7 @@ cases! {
     duplicate_user: edit("[alice@example.com, bob@example.com]", "[alice@example.com, bob@example.com, Alice@example.com]");
     duplicate_attribute: edit("    mappings:\n", "      - name: costCenter2\n    mappings:\n");
     duplicate_domain: edit("domains: [example.com]", "domains: [example.com, EXAMPLE.com]");
+    admin_note_with_marker: edit("    label: Workspace ONE Access\n", "    label: Workspace ONE Access\n    admin_note: \"Owner: IAM team\\n[scimbridge: managed block, do not edit]\"\n");
     update_users_on_scim11: edit("    label: Workspace ONE Access\n", "    label: Workspace ONE Access\n    provisioning:\n      update_users: true\n");
     env_unset_is_a_warning: edit("${env:OKTA_API_TOKEN}", "${env:SCIMBRIDGE_TEST_UNSET}");
     file_reference_missing: edit("${env:OKTA_API_TOKEN}", "${file:secrets/okta-token}");

@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::Response;
 use scimbridge::providers::ErrorKind;
 use scimbridge::providers::http::HttpSettings;
-use scimbridge::providers::okta::{AppId, Capability, OktaClient, UserId};
+use scimbridge::providers::okta::{
+    Capability, OktaAppId as AppId, OktaClient, OktaUserId as UserId,
+};
 use scimbridge::providers::ws1::Ws1Client;
 use scimbridge::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -174,7 +176,7 @@ async fn a_5xx_is_retried_for_reads_but_not_for_an_assignment() {
             reply(200, &app_json("0oa1", "A")),
         ],
     );
-    let app = okta(&fake).get_app(&AppId("0oa1".into())).await.unwrap();
+    let app = okta(&fake).get_app(&AppId::new("0oa1")).await.unwrap();
     assert_eq!(app.label, "A");
     assert_eq!(fake.seen().len(), 3);
 
@@ -189,7 +191,7 @@ async fn a_5xx_is_retried_for_reads_but_not_for_an_assignment() {
         ],
     );
     let err = okta(&fake)
-        .assign_user(&AppId("0oa1".into()), &UserId("00u1".into()))
+        .assign_user(&AppId::new("0oa1"), &UserId::new("00u1"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Server);
@@ -215,7 +217,7 @@ async fn errors_carry_vendor_details_and_never_the_token() {
         .header("x-okta-request-id", "REQ123")],
     );
     let err = okta(&fake)
-        .unassign_user(&AppId("0oa1".into()), &UserId("00u1".into()))
+        .unassign_user(&AppId::new("0oa1"), &UserId::new("00u1"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
@@ -269,7 +271,7 @@ async fn pagination_follows_opaque_next_links_until_there_is_none() {
             reply(200, "[]").header("link", &self_link),
         ],
     );
-    let users = okta(&fake).app_users(&AppId("0oa1".into())).await.unwrap();
+    let users = okta(&fake).app_users(&AppId::new("0oa1")).await.unwrap();
     let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids, ["00u1", "00u2", "00u3"]);
     assert_eq!(users[2].sync_state.as_deref(), Some("ERROR"));
@@ -308,19 +310,18 @@ async fn unsupported_provisioning_is_a_capability_not_an_error() {
     fake.on("/api/v1/apps/0oa2/features", vec![reply(200, r#"[{"name":"USER_PROVISIONING","status":"ENABLED","capabilities":{"create":{"lifecycleCreate":{"status":"ENABLED"}}}}]"#)]);
     let client = okta(&fake);
     assert_eq!(
-        client.connection(&AppId("0oa1".into())).await.unwrap(),
+        client.connection(&AppId::new("0oa1")).await.unwrap(),
         Capability::Unsupported
     );
     assert_eq!(
-        client.features(&AppId("0oa1".into())).await.unwrap(),
+        client.features(&AppId::new("0oa1")).await.unwrap(),
         Capability::Unsupported
     );
-    let Capability::Supported(conn) = client.connection(&AppId("0oa2".into())).await.unwrap()
-    else {
+    let Capability::Supported(conn) = client.connection(&AppId::new("0oa2")).await.unwrap() else {
         panic!()
     };
     assert_eq!(conn.status, "ENABLED");
-    let Capability::Supported(features) = client.features(&AppId("0oa2".into())).await.unwrap()
+    let Capability::Supported(features) = client.features(&AppId::new("0oa2")).await.unwrap()
     else {
         panic!()
     };
@@ -405,17 +406,14 @@ async fn schema_and_mapping_removals_are_sent_as_null() {
     fake.on("/api/v1/mappings/prm1", vec![reply(200, r#"{"id":"prm1","source":{"id":"oty1","name":"user","type":"user"},"target":{"id":"0oa1","name":"scim1testapp","type":"appuser"},"properties":{}}"#)]);
     let client = okta(&fake);
     let schema = client
-        .remove_schema_attributes(&AppId("0oa1".into()), &["domain"])
+        .remove_schema_attributes(&AppId::new("0oa1"), &["domain"])
         .await
         .unwrap();
     assert!(schema.base.contains_key("userName"));
     let mut props = std::collections::BTreeMap::new();
     props.insert("nickName".to_owned(), None);
     client
-        .update_mapping(
-            &scimbridge::providers::okta::MappingId("prm1".into()),
-            &props,
-        )
+        .update_mapping(&scimbridge::providers::okta::MappingId::new("prm1"), &props)
         .await
         .unwrap();
     let seen = fake.seen();
@@ -520,7 +518,7 @@ async fn vendor_media_types_fall_back_to_json_and_directories_are_relisted_after
         .create_other_directory("Okta Users", &["example.com".into()])
         .await
         .unwrap();
-    assert_eq!(dir.directory_id, "d-1");
+    assert_eq!(dir.directory_id.as_str(), "d-1");
     assert_eq!(dir.type_, "OTHER_DIRECTORY");
     let seen: Vec<Seen> = fake
         .seen()
@@ -756,7 +754,7 @@ async fn ws1_client_against_the_sandbox() {
         .await
         .unwrap();
     assert_eq!(dir.name, "Okta Users");
-    assert!(!dir.directory_id.is_empty());
+    assert!(!dir.directory_id.as_str().is_empty());
     assert_eq!(
         client
             .directory_by_name("Okta Users")
