@@ -14,7 +14,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::common::{OktaError, Q, R, invalid, not_found, ok, page, parse, parse_filter, the_app};
+use super::common::{
+    APPS, Listing, NamePrefix, OktaError, Q, R, invalid, meets, not_found, ok, parse, parse_filter,
+    the_app,
+};
 use super::mappings::default_mappings;
 use super::schema::base_properties;
 use super::{App, Okta, State};
@@ -49,37 +52,21 @@ fn app_view(s: &State, id: &str) -> Value {
     v
 }
 
-async fn list_apps(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMap) -> R {
+async fn list_apps(AxState(okta): AxState<Okta>, list: Listing) -> R {
+    let q = &list.q;
     let s = okta.lock();
-    let filter = match q.get("filter") {
-        Some(f) => Some(parse_filter(f, &["name", "id", "status"])?),
-        None => None,
+    let terms = match q.get("filter") {
+        Some(f) => parse_filter(f, &["name", "id", "status"])?,
+        None => Vec::new(),
     };
-    let prefix = q.get("q").map(|p| p.to_lowercase());
+    let prefix = NamePrefix::of(q);
     let items = s
         .apps
         .keys()
         .map(|id| (id.clone(), app_view(&s, id)))
-        .filter(|(_, a)| {
-            prefix.as_ref().is_none_or(|p| {
-                ["name", "label"].iter().any(|k| {
-                    a[k].as_str()
-                        .is_some_and(|v| v.to_lowercase().starts_with(p))
-                })
-            }) && filter
-                .as_ref()
-                .is_none_or(|f| f.iter().all(|(k, v)| a[k.as_str()].as_str() == Some(v)))
-        })
+        .filter(|(_, a)| prefix.fits([a["name"].as_str(), a["label"].as_str()]) && meets(a, &terms))
         .collect();
-    Ok(page(
-        items,
-        Value::clone,
-        &q,
-        20,
-        200,
-        &headers,
-        "/api/v1/apps",
-    ))
+    list.page(items, Value::clone, APPS, "/api/v1/apps")
 }
 
 async fn create_app_route(AxState(okta): AxState<Okta>, Query(q): Q, body: Bytes) -> R {

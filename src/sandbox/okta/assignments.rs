@@ -11,12 +11,15 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::common::{OktaError, Q, R, invalid, not_found, ok, page, parse, the_app};
+use super::common::{
+    APP_GROUPS, APP_USERS, Listing, NamePrefix, OktaError, Q, R, invalid, not_found, ok, parse,
+    the_app,
+};
 use super::provision::Job;
 use super::{AppUser, Okta, State, find_user};
 
@@ -111,39 +114,31 @@ pub(super) fn assign(
     }))
 }
 
-async fn list_app_users(
-    AxState(okta): AxState<Okta>,
-    Path(id): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-) -> R {
+async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, list: Listing) -> R {
+    let q = &list.q;
     let s = okta.lock();
     let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
-    let prefix = q.get("q").map(|p| p.to_lowercase());
+    let prefix = NamePrefix::of(q);
     let items = app
         .users
         .iter()
         .filter(|(uid, au)| {
-            prefix.as_ref().is_none_or(|p| {
-                au.user_name.to_lowercase().starts_with(p)
-                    || ["firstName", "lastName", "email"].iter().any(|k| {
-                        s.users[*uid]["profile"][k]
-                            .as_str()
-                            .is_some_and(|v| v.to_lowercase().starts_with(p))
-                    })
-            })
+            let profile = &s.users[*uid]["profile"];
+            prefix.fits([
+                Some(au.user_name.as_str()),
+                profile["firstName"].as_str(),
+                profile["lastName"].as_str(),
+                profile["email"].as_str(),
+            ])
         })
         .map(|(uid, au)| (uid.clone(), (uid, au)))
         .collect();
-    Ok(page(
+    list.page(
         items,
-        |(uid, au)| app_user_view(&id, uid, au, embedded(&okta, &s, &q, uid)),
-        &q,
-        50,
-        500,
-        &headers,
+        |(uid, au)| app_user_view(&id, uid, au, embedded(&okta, &s, q, uid)),
+        APP_USERS,
         &format!("/api/v1/apps/{id}/users"),
-    ))
+    )
 }
 
 async fn assign_user(AxState(okta): AxState<Okta>, Path(id): Path<String>, body: Bytes) -> R {
@@ -171,9 +166,7 @@ async fn assign_user(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
     let job = assign(&mut s, &id, &uid, "USER", &now, okta.queued_sync_state())
         .map_err(|e| invalid("appUser", e))?;
     let view = app_user_view(&id, &uid, &s.apps[&id].users[&uid], None);
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, job.into_iter().collect());
+    okta.enqueue(s, job);
     ok(view)
 }
 
@@ -219,42 +212,27 @@ async fn unassign_user(AxState(okta): AxState<Okta>, Path((id, uid)): Path<(Stri
         .cause("The user is assigned to the application through a group."));
     }
     let job = unassign(&mut s, &id, &uid);
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, job.into_iter().collect());
+    okta.enqueue(s, job);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_app_groups(
-    AxState(okta): AxState<Okta>,
-    Path(id): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-) -> R {
+async fn list_app_groups(AxState(okta): AxState<Okta>, Path(id): Path<String>, list: Listing) -> R {
+    let q = &list.q;
     let mut s = okta.lock();
     let app = the_app(&mut s, &id)?.clone();
-    let prefix = q.get("q").map(|p| p.to_lowercase());
+    let prefix = NamePrefix::of(q);
     let items = app
         .groups
         .iter()
-        .filter(|(gid, _)| {
-            prefix.as_ref().is_none_or(|p| {
-                s.groups[*gid].0["profile"]["name"]
-                    .as_str()
-                    .is_some_and(|n| n.to_lowercase().starts_with(p))
-            })
-        })
+        .filter(|(gid, _)| prefix.fits([s.groups[*gid].0["profile"]["name"].as_str()]))
         .map(|(gid, v)| (gid.clone(), v.clone()))
         .collect();
-    Ok(page(
+    list.page(
         items,
         Value::clone,
-        &q,
-        20,
-        200,
-        &headers,
+        APP_GROUPS,
         &format!("/api/v1/apps/{id}/groups"),
-    ))
+    )
 }
 
 async fn get_app_group(AxState(okta): AxState<Okta>, Path((id, gid)): Path<(String, String)>) -> R {
@@ -294,9 +272,7 @@ async fn assign_group(
                 .map_err(|e| invalid("appGroup", e))?,
         );
     }
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, jobs);
+    okta.enqueue(s, jobs);
     ok(view)
 }
 
@@ -321,8 +297,6 @@ async fn unassign_group(
             jobs.extend(unassign(&mut s, &id, &uid));
         }
     }
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, jobs);
+    okta.enqueue(s, jobs);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -7,15 +7,17 @@
 //! What must hold: every vendor answer, a 401 or a 429 included, carries the
 //! `X-Rate-Limit-*` headers of its bucket (okta-api.md §3); every error is an [`OktaError`];
 //! a list's `rel="next"` link is the only way to the next page (`after` is opaque to clients).
-//! Handlers lock the state once, change it, and queue provisioning jobs after the lock is
-//! released, so a push never sees a half-made change.
+//! Handlers lock the state once, change it, and hand the lock to `Okta::enqueue` with the
+//! pushes they queue: it releases the lock first, so a push never sees a half-made change.
+//! Each list's page sizes are one line of a table here ([`Sizes`]).
 
 use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, Query, Request, State as AxState};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -172,59 +174,137 @@ async fn guard(AxState(okta): AxState<Okta>, req: Request, next: Next) -> Respon
     resp
 }
 
-/// Cursor paging with RFC 8288 `Link` headers: `after` is the last id of the previous page.
-pub(super) fn page<T>(
-    items: Vec<(String, T)>,
-    render: impl Fn(&T) -> Value,
-    q: &HashMap<String, String>,
+/// A list's page sizes: `limit` when none is given, and the largest honoured (a larger one is
+/// clamped to it).
+#[derive(Clone, Copy)]
+pub(super) struct Sizes {
     default: usize,
     max: usize,
-    headers: &HeaderMap,
-    path: &str,
-) -> Response {
-    let limit = q
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(default)
-        .clamp(1, max);
-    let start = q
-        .get("after")
-        .and_then(|a| items.iter().position(|(id, _)| id == a).map(|p| p + 1))
-        .unwrap_or(0);
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let base = format!("http://{host}{path}");
-    let mut extra: Vec<String> = q
-        .iter()
-        .filter(|(k, _)| k.as_str() != "after" && k.as_str() != "limit")
-        .map(|(k, v)| format!("{k}={}", v.replace(' ', "%20").replace('"', "%22")))
-        .collect();
-    extra.sort();
-    extra.push(format!("limit={limit}"));
-    let rest = extra.join("&");
-    let slice: Vec<Value> = items
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|(_, v)| render(v))
-        .collect();
-    let mut resp = axum::Json(&slice).into_response();
-    let mut links = vec![format!("<{base}?{rest}>; rel=\"self\"")];
-    if start + limit < items.len() {
-        let last = &items[start + limit - 1].0;
-        links.push(format!("<{base}?after={last}&{rest}>; rel=\"next\""));
+}
+
+impl Sizes {
+    const fn new(default: usize, max: usize) -> Self {
+        Self { default, max }
     }
-    for l in links {
-        resp.headers_mut()
-            .append("link", HeaderValue::from_str(&l).expect("link is ASCII"));
+}
+
+// The page sizes of each list (okta-api.md §3 and the spec's `limit` parameters).
+pub(super) const APPS: Sizes = Sizes::new(20, 200);
+pub(super) const APP_USERS: Sizes = Sizes::new(50, 500);
+pub(super) const APP_GROUPS: Sizes = Sizes::new(20, 200);
+pub(super) const MAPPINGS: Sizes = Sizes::new(20, 200);
+pub(super) const GROUP_PUSHES: Sizes = Sizes::new(100, 1000);
+pub(super) const USERS: Sizes = Sizes::new(200, 200);
+pub(super) const GROUPS: Sizes = Sizes::new(300, 10_000);
+
+/// A list request: its query parameters and the host its `Link` headers point back to.
+pub(super) struct Listing {
+    pub(super) q: HashMap<String, String>,
+    host: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Listing {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Query(q) = Q::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let host = parts
+            .headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+            .to_string();
+        Ok(Self { q, host })
     }
-    resp
+}
+
+impl Listing {
+    /// The page `limit` and `after` ask for, with RFC 8288 `Link` headers: `self`, and `next`
+    /// unless this is the last page (`after` there is the last id of this page).
+    pub(super) fn page<T>(
+        &self,
+        items: Vec<(String, T)>,
+        render: impl Fn(&T) -> Value,
+        sizes: Sizes,
+        path: &str,
+    ) -> R {
+        let q = &self.q;
+        let host = &self.host;
+        let limit = q
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(sizes.default)
+            .clamp(1, sizes.max);
+        let start = q
+            .get("after")
+            .and_then(|a| items.iter().position(|(id, _)| id == a).map(|p| p + 1))
+            .unwrap_or(0);
+        let base = format!("http://{host}{path}");
+        let mut extra: Vec<String> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "after" && k.as_str() != "limit")
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "%20").replace('"', "%22")))
+            .collect();
+        extra.sort();
+        extra.push(format!("limit={limit}"));
+        let rest = extra.join("&");
+        let slice: Vec<Value> = items
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|(_, v)| render(v))
+            .collect();
+        let mut resp = axum::Json(&slice).into_response();
+        let mut links = vec![format!("<{base}?{rest}>; rel=\"self\"")];
+        if start + limit < items.len() {
+            let last = &items[start + limit - 1].0;
+            links.push(format!("<{base}?after={last}&{rest}>; rel=\"next\""));
+        }
+        for l in links {
+            resp.headers_mut()
+                .append("link", HeaderValue::from_str(&l).expect("link is ASCII"));
+        }
+        Ok(resp)
+    }
 }
 
 pub(super) fn the_app<'a>(s: &'a mut State, id: &str) -> Result<&'a mut App, OktaError> {
     s.apps.get_mut(id).ok_or_else(|| not_found("App"))
+}
+
+/// The value at `attr` of an Okta object; `profile.x` is `x` of its profile.
+fn field<'a>(item: &'a Value, attr: &str) -> &'a Value {
+    attr.strip_prefix("profile.")
+        .map_or(&item[attr], |p| &item["profile"][p])
+}
+
+/// Whether `item` meets every term [`parse_filter`] gave (all of them when there are none).
+pub(super) fn meets(item: &Value, terms: &[(String, String)]) -> bool {
+    terms
+        .iter()
+        .all(|(attr, v)| field(item, attr).as_str() == Some(v.as_str()))
+}
+
+/// The `q` parameter of a list: a case-insensitive prefix of a name (okta-api.md §4, §10).
+pub(super) struct NamePrefix(Option<String>);
+
+impl NamePrefix {
+    pub(super) fn of(q: &HashMap<String, String>) -> Self {
+        Self(q.get("q").map(|p| p.to_lowercase()))
+    }
+
+    /// Whether one of `names` starts with the prefix; without a prefix, every item fits.
+    pub(super) fn fits<'a>(&self, names: impl IntoIterator<Item = Option<&'a str>>) -> bool {
+        let Some(prefix) = &self.0 else {
+            return true;
+        };
+        names
+            .into_iter()
+            .flatten()
+            .any(|n| n.to_lowercase().starts_with(prefix))
+    }
 }
 
 /// `attr eq "value" [and ...]` with only the named attributes; else 400 E0000094 (§3).

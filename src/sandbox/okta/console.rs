@@ -98,9 +98,7 @@ async fn ctl_provisioning(
         }
     }
     app.connection = Some(conn);
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, vec![Job::Probe { app: id }]);
+    okta.enqueue(s, vec![Job::Probe { app: id }]);
     axum::Json(json!({"ok": true})).into_response()
 }
 
@@ -125,9 +123,7 @@ async fn ctl_apply_updates(AxState(okta): AxState<Okta>, Path(id): Path<String>)
         })
         .collect();
     let count = jobs.len();
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, jobs);
+    okta.enqueue(s, jobs);
     axum::Json(json!({"queued": count})).into_response()
 }
 
@@ -201,9 +197,7 @@ async fn ctl_update_user(
             });
         }
     }
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, jobs);
+    okta.enqueue(s, jobs);
     axum::Json(json!({"ok": true})).into_response()
 }
 

@@ -7,12 +7,11 @@
 //! cheap with tens of thousands of users.
 
 use axum::Router;
-use axum::extract::{Path, Query, State as AxState};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State as AxState};
 use axum::routing::get;
 use serde_json::Value;
 
-use super::common::{Q, R, not_found, ok, page, parse_filter};
+use super::common::{GROUPS, Listing, NamePrefix, R, USERS, meets, not_found, ok, parse_filter};
 use super::{Okta, find_user};
 
 pub(super) fn routes() -> Router<Okta> {
@@ -24,7 +23,8 @@ pub(super) fn routes() -> Router<Okta> {
 }
 
 /// `filter`/`search` (`eq` joined by `and`) and `q` (prefix) over users (§10).
-async fn list_users(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMap) -> R {
+async fn list_users(AxState(okta): AxState<Okta>, list: Listing) -> R {
+    let q = &list.q;
     let s = okta.lock();
     let allowed = [
         "status",
@@ -40,57 +40,26 @@ async fn list_users(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMa
             terms.extend(parse_filter(f, &allowed)?);
         }
     }
-    let prefix = q.get("q").map(|p| p.to_lowercase());
-    // The common lookup by login uses the index instead of scanning every user.
-    let by_login: Option<Vec<(String, &Value)>> = match terms.as_slice() {
-        [(k, v)] if k == "profile.login" && prefix.is_none() => Some(
-            find_user(&s, v)
-                .filter(|id| s.users[id]["profile"]["login"] == v.as_str())
-                .map(|id| (id.clone(), &s.users[&id]))
-                .into_iter()
-                .collect(),
-        ),
-        _ => None,
-    };
-    if let Some(items) = by_login {
-        return Ok(page(
-            items,
-            |u| Value::clone(u),
-            &q,
-            200,
-            200,
-            &headers,
-            "/api/v1/users",
-        ));
-    }
-    let items = s
-        .users
-        .iter()
-        .filter(|(_, u)| {
-            terms.iter().all(|(k, v)| {
-                let field = k
-                    .strip_prefix("profile.")
-                    .map_or(&u[k.as_str()], |p| &u["profile"][p]);
-                field.as_str() == Some(v.as_str())
-            }) && prefix.as_ref().is_none_or(|p| {
-                ["login", "firstName", "lastName", "email"].iter().any(|k| {
-                    u["profile"][k]
-                        .as_str()
-                        .is_some_and(|v| v.to_lowercase().starts_with(p))
-                })
+    let prefix = NamePrefix::of(q);
+    let items: Vec<(String, &Value)> = match terms.as_slice() {
+        // The common lookup by login uses the index instead of scanning every user.
+        [(k, v)] if k == "profile.login" && !q.contains_key("q") => find_user(&s, v)
+            .filter(|id| s.users[id]["profile"]["login"] == v.as_str())
+            .map(|id| (id.clone(), &s.users[&id]))
+            .into_iter()
+            .collect(),
+        _ => s
+            .users
+            .iter()
+            .filter(|(_, u)| {
+                let names =
+                    ["login", "firstName", "lastName", "email"].map(|k| u["profile"][k].as_str());
+                meets(u, &terms) && prefix.fits(names)
             })
-        })
-        .map(|(id, u)| (id.clone(), u))
-        .collect();
-    Ok(page(
-        items,
-        |u| Value::clone(u),
-        &q,
-        200,
-        200,
-        &headers,
-        "/api/v1/users",
-    ))
+            .map(|(id, u)| (id.clone(), u))
+            .collect(),
+    };
+    list.page(items, |u| Value::clone(u), USERS, "/api/v1/users")
 }
 
 async fn get_user(AxState(okta): AxState<Okta>, Path(key): Path<String>) -> R {
@@ -99,7 +68,8 @@ async fn get_user(AxState(okta): AxState<Okta>, Path(key): Path<String>) -> R {
     ok(s.users[&id].clone())
 }
 
-async fn list_groups(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMap) -> R {
+async fn list_groups(AxState(okta): AxState<Okta>, list: Listing) -> R {
+    let q = &list.q;
     let s = okta.lock();
     let mut terms = Vec::new();
     if let Some(f) = q.get("filter") {
@@ -108,33 +78,14 @@ async fn list_groups(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderM
     if let Some(f) = q.get("search") {
         terms.extend(parse_filter(f, &["id", "type", "profile.name"])?);
     }
-    let prefix = q.get("q").map(|p| p.to_lowercase());
+    let prefix = NamePrefix::of(q);
     let items = s
         .groups
         .iter()
-        .filter(|(_, (g, _))| {
-            terms.iter().all(|(k, v)| {
-                let field = k
-                    .strip_prefix("profile.")
-                    .map_or(&g[k.as_str()], |p| &g["profile"][p]);
-                field.as_str() == Some(v.as_str())
-            }) && prefix.as_ref().is_none_or(|p| {
-                g["profile"]["name"]
-                    .as_str()
-                    .is_some_and(|n| n.to_lowercase().starts_with(p))
-            })
-        })
+        .filter(|(_, (g, _))| meets(g, &terms) && prefix.fits([g["profile"]["name"].as_str()]))
         .map(|(id, (g, _))| (id.clone(), g.clone()))
         .collect();
-    Ok(page(
-        items,
-        Value::clone,
-        &q,
-        300,
-        10_000,
-        &headers,
-        "/api/v1/groups",
-    ))
+    list.page(items, Value::clone, GROUPS, "/api/v1/groups")
 }
 
 async fn get_group(AxState(okta): AxState<Okta>, Path(id): Path<String>) -> R {

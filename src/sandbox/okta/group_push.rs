@@ -10,13 +10,13 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::Okta;
-use super::common::{OktaError, Q, R, not_found, ok, page, parse, the_app};
+use super::common::{GROUP_PUSHES, Listing, OktaError, Q, R, not_found, ok, parse, the_app};
 use super::provision::Job;
 
 pub(super) fn routes() -> Router<Okta> {
@@ -31,6 +31,16 @@ pub(super) fn routes() -> Router<Okta> {
         )
 }
 
+/// 400 E0000027 "Group push bad request", with `cause` (okta-api.md §3, §11).
+fn bad_push(cause: &str) -> OktaError {
+    OktaError::new(
+        StatusCode::BAD_REQUEST,
+        "E0000027",
+        "Group push bad request",
+    )
+    .cause(cause)
+}
+
 fn push_view(m: &Value) -> Value {
     let mut v = m.clone();
     if let Some(o) = v.as_object_mut() {
@@ -39,23 +49,16 @@ fn push_view(m: &Value) -> Value {
     v
 }
 
-async fn list_pushes(
-    AxState(okta): AxState<Okta>,
-    Path(id): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-) -> R {
+async fn list_pushes(AxState(okta): AxState<Okta>, Path(id): Path<String>, list: Listing) -> R {
+    let q = &list.q;
     let refused = okta.readings().group_push_before_provisioning == "refused";
     let mut s = okta.lock();
     let app = the_app(&mut s, &id)?;
     // Group push needs provisioning (the spec's tag text); one reading refuses even the list.
     if refused && !app.connection.as_ref().is_some_and(|c| c.enabled) {
-        return Err(OktaError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000027",
-            "Group push bad request",
-        )
-        .cause("Provisioning is not enabled for the app instance."));
+        return Err(bad_push(
+            "Provisioning is not enabled for the app instance.",
+        ));
     }
     let items = app
         .pushes
@@ -67,15 +70,12 @@ async fn list_pushes(
         })
         .map(|(k, m)| (k.clone(), push_view(m)))
         .collect();
-    Ok(page(
+    list.page(
         items,
         Value::clone,
-        &q,
-        100,
-        1000,
-        &headers,
+        GROUP_PUSHES,
         &format!("/api/v1/apps/{id}/group-push/mappings"),
-    ))
+    )
 }
 
 fn push_job(app: &str, m: &Value) -> Option<Job> {
@@ -91,32 +91,26 @@ async fn create_push(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
     let now = okta.now();
     let mut s = okta.lock();
     let app = the_app(&mut s, &id)?.clone();
-    let bad = |c: &str| {
-        OktaError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000027",
-            "Group push bad request",
-        )
-        .cause(c.to_string())
-    };
     if app.connection.as_ref().is_none_or(|c| !c.enabled) {
-        return Err(bad("Provisioning is not enabled for the app instance."));
+        return Err(bad_push(
+            "Provisioning is not enabled for the app instance.",
+        ));
     }
     let source = body["sourceGroupId"]
         .as_str()
         .filter(|g| s.groups.contains_key(*g))
-        .ok_or_else(|| bad("sourceGroupId must name an existing group"))?;
+        .ok_or_else(|| bad_push("sourceGroupId must name an existing group"))?;
     if body["targetGroupName"].is_string() == body["targetGroupId"].is_string() {
-        return Err(bad(
+        return Err(bad_push(
             "Exactly one of targetGroupName and targetGroupId is required",
         ));
     }
     if app.pushes.values().any(|m| m["sourceGroupId"] == source) {
-        return Err(bad("The group is already pushed to this app"));
+        return Err(bad_push("The group is already pushed to this app"));
     }
     let status = body["status"].as_str().unwrap_or("ACTIVE");
     if !["ACTIVE", "INACTIVE"].contains(&status) {
-        return Err(bad("status must be ACTIVE or INACTIVE"));
+        return Err(bad_push("status must be ACTIVE or INACTIVE"));
     }
     let mid = s.id("gPm");
     let m = json!({"id": mid, "sourceGroupId": source, "targetGroupId": body["targetGroupId"], "status": status,
@@ -124,9 +118,7 @@ async fn create_push(AxState(okta): AxState<Okta>, Path(id): Path<String>, body:
                    "_targetGroupName": body["targetGroupName"],
                    "_links": {"app": {"href": format!("/api/v1/apps/{id}")}, "sourceGroup": {"href": format!("/api/v1/groups/{source}")}}});
     the_app(&mut s, &id)?.pushes.insert(mid, m.clone());
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, push_job(&id, &m).into_iter().collect());
+    okta.enqueue(s, push_job(&id, &m));
     ok(push_view(&m))
 }
 
@@ -155,22 +147,13 @@ async fn patch_push(
     let status = body["status"]
         .as_str()
         .filter(|st| ["ACTIVE", "INACTIVE"].contains(st));
-    let status = status.ok_or_else(|| {
-        OktaError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000027",
-            "Group push bad request",
-        )
-        .cause("status must be ACTIVE or INACTIVE")
-    })?;
+    let status = status.ok_or_else(|| bad_push("status must be ACTIVE or INACTIVE"))?;
     let was_active = m["status"] == "ACTIVE";
     m["status"] = json!(status);
     m["lastUpdated"] = json!(now);
     let job = if was_active { None } else { push_job(&id, m) };
     let view = push_view(m);
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, job.into_iter().collect());
+    okta.enqueue(s, job);
     ok(view)
 }
 
@@ -186,22 +169,16 @@ async fn delete_push(
         .pushes
         .get(&mid)
         .ok_or_else(|| not_found("GroupPushMapping"))?;
-    let bad = |c: &str| {
-        OktaError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000027",
-            "Group push bad request",
-        )
-        .cause(c.to_string())
-    };
     if m["status"] == "ACTIVE" {
-        return Err(bad("The mapping must be INACTIVE before it can be deleted"));
+        return Err(bad_push(
+            "The mapping must be INACTIVE before it can be deleted",
+        ));
     }
     if !q
         .get("deleteTargetGroup")
         .is_some_and(|d| d == "true" || d == "false")
     {
-        return Err(bad("deleteTargetGroup is required"));
+        return Err(bad_push("deleteTargetGroup is required"));
     }
     app.pushes.remove(&mid);
     Ok(StatusCode::NO_CONTENT.into_response())

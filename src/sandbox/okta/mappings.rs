@@ -7,12 +7,11 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State as AxState};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State as AxState};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::common::{OktaError, Q, R, invalid, not_found, ok, page, parse, the_app};
+use super::common::{Listing, MAPPINGS, OktaError, R, invalid, not_found, ok, parse, the_app};
 use super::{Okta, State};
 
 pub(super) fn routes() -> Router<Okta> {
@@ -80,7 +79,8 @@ fn all_mappings(s: &State) -> Vec<(String, String, bool)> {
     v
 }
 
-async fn list_mappings(AxState(okta): AxState<Okta>, Query(q): Q, headers: HeaderMap) -> R {
+async fn list_mappings(AxState(okta): AxState<Okta>, list: Listing) -> R {
+    let q = &list.q;
     let s = okta.lock();
     let items = all_mappings(&s)
         .into_iter()
@@ -92,15 +92,7 @@ async fn list_mappings(AxState(okta): AxState<Okta>, Query(q): Q, headers: Heade
                     .is_none_or(|x| m["target"]["id"] == x.as_str())
         })
         .collect();
-    Ok(page(
-        items,
-        Value::clone,
-        &q,
-        20,
-        200,
-        &headers,
-        "/api/v1/mappings",
-    ))
+    list.page(items, Value::clone, MAPPINGS, "/api/v1/mappings")
 }
 
 fn mapping_full(s: &State, id: &str) -> Result<Value, OktaError> {

@@ -38,7 +38,7 @@ mod provisioning;
 mod schema;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, watch};
@@ -297,7 +297,7 @@ impl Okta {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().expect("okta state lock poisoned")
     }
 
@@ -309,8 +309,13 @@ impl Okta {
         rfc3339(self.inner.clock.unix_seconds())
     }
 
-    /// Queues jobs for the background worker (started on first use, on the caller's runtime).
-    fn enqueue(&self, epoch: u64, jobs: Vec<Job>) {
+    /// Queues jobs for the background worker (started on first use, on the caller's runtime)
+    /// once `s`, the state lock, is released: a push never sees a half-made change, and a job
+    /// queued before a reset never runs after it.
+    fn enqueue(&self, s: MutexGuard<'_, State>, jobs: impl IntoIterator<Item = Job>) {
+        let epoch = s.epoch;
+        drop(s);
+        let jobs: Vec<Job> = jobs.into_iter().collect();
         if jobs.is_empty() {
             return;
         }

@@ -41,6 +41,18 @@ fn supported(s: &State, app: &App) -> bool {
     SUPPORTED.contains(&name) || s.supported.contains(name)
 }
 
+/// The app, if its connection API is supported; else 400 E0000001 (okta-api.md §1, §6).
+fn connection_app(s: &mut State, id: &str) -> Result<App, OktaError> {
+    let app = the_app(s, id)?.clone();
+    if !supported(s, &app) {
+        return Err(invalid(
+            "connection",
+            "Provisioning connection is not supported for this application.",
+        ));
+    }
+    Ok(app)
+}
+
 fn connection_view(app: &App, id: &str) -> Value {
     let (status, base) = match &app.connection {
         Some(c) => (
@@ -86,13 +98,7 @@ async fn set_connection(
 ) -> R {
     let body = parse(&body)?;
     let mut s = okta.lock();
-    let app = the_app(&mut s, &id)?.clone();
-    if !supported(&s, &app) {
-        return Err(invalid(
-            "connection",
-            "Provisioning connection is not supported for this application.",
-        ));
-    }
+    let app = connection_app(&mut s, &id)?;
     if body["profile"]["authScheme"] != "TOKEN" || !body["profile"]["token"].is_string() {
         return Err(invalid(
             "connection",
@@ -117,9 +123,7 @@ async fn set_connection(
     let app = the_app(&mut s, &id)?;
     app.connection = Some(conn);
     let view = connection_view(app, &id);
-    let epoch = s.epoch;
-    drop(s);
-    okta.enqueue(epoch, vec![Job::Probe { app: id }]);
+    okta.enqueue(s, vec![Job::Probe { app: id }]);
     ok(view)
 }
 
@@ -128,13 +132,7 @@ async fn connection_lifecycle(
     Path((id, op)): Path<(String, String)>,
 ) -> R {
     let mut s = okta.lock();
-    let app = the_app(&mut s, &id)?.clone();
-    if !supported(&s, &app) {
-        return Err(invalid(
-            "connection",
-            "Provisioning connection is not supported for this application.",
-        ));
-    }
+    connection_app(&mut s, &id)?;
     let app = the_app(&mut s, &id)?;
     let conn = app.connection.get_or_insert_with(Connection::default);
     conn.enabled = op == "activate";
