@@ -26,8 +26,7 @@ async fn serve(router: Router) -> String {
 }
 
 async fn start() -> Sandbox {
-    let okta = Okta::default();
-    okta.seed(&json!({"okta": {
+    start_with(json!({"okta": {
         "users": [
             {"login": "ann@example.com", "firstName": "Ann", "lastName": "Lee", "email": "ann@example.com",
              "displayName": "Ann Lee", "locale": "en_US"},
@@ -35,7 +34,12 @@ async fn start() -> Sandbox {
             {"login": "cy@example.com", "firstName": "Cy", "lastName": "Doe", "email": "cy@example.com"}],
         "groups": [{"name": "Engineering", "members": ["bob@example.com"]}]
     }}))
-    .unwrap();
+    .await
+}
+
+async fn start_with(seed: Value) -> Sandbox {
+    let okta = Okta::default();
+    okta.seed(&seed).unwrap();
     let router = okta.router().nest("/_sandbox/okta", okta.control_router());
     Sandbox {
         url: serve(router).await,
@@ -301,16 +305,10 @@ async fn app_list_pages_with_link_headers_and_filters() {
         .map(|v| v.to_str().unwrap())
         .collect();
     assert_eq!(links.len(), 2);
-    let next = links.iter().find(|l| l.ends_with("rel=\"next\"")).unwrap();
-    let next = next.trim_start_matches('<').split('>').next().unwrap();
-    let path = next.splitn(4, '/').nth(3).unwrap();
-    let (_, h2, page2) = sb.call(Method::GET, &format!("/{path}"), None).await;
+    let next = link(&h, "next").unwrap();
+    let (_, h2, page2) = sb.call(Method::GET, &next, None).await;
     assert_eq!(page2.as_array().unwrap().len(), 2);
-    assert!(
-        h2.get_all("link")
-            .iter()
-            .all(|l| !l.to_str().unwrap().contains("next"))
-    );
+    assert!(link(&h2, "next").is_none());
     let (_, apps) = sb.get("/api/v1/apps?q=app").await;
     assert_eq!(apps.as_array().unwrap().len(), 3);
     let (_, apps) = sb
@@ -561,6 +559,82 @@ async fn users_and_groups_lookup() {
     let (s, b) = sb.get("/api/v1/users/nobody@example.com").await;
     assert_eq!(s, 404);
     assert_error(&b, "E0000007");
+}
+
+/// The `Link` header of `rel`, as a path with its query.
+fn link(headers: &reqwest::header::HeaderMap, rel: &str) -> Option<String> {
+    headers
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|l| l.ends_with(&format!("rel=\"{rel}\"")))
+        .map(|l| {
+            let url = l.trim_start_matches('<').split('>').next().unwrap();
+            format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+        })
+}
+
+// The spec's `listGroupUsers` (§3 paging): a group's members as user objects, `limit` 1000 by
+// default and at most (decided: the spec gives no maximum), `after` paging with `Link`
+// headers, 404 E0000007 for an unknown group.
+#[tokio::test]
+async fn group_members_are_listed_as_users_with_link_paging() {
+    let sb = start().await;
+    let (_, groups) = sb.get("/api/v1/groups?q=Eng").await;
+    let gid = groups[0]["id"].as_str().unwrap();
+    let (s, h, members) = sb
+        .call(Method::GET, &format!("/api/v1/groups/{gid}/users"), None)
+        .await;
+    assert_eq!(s, 200, "{members}");
+    let (_, bob) = sb.get("/api/v1/users/bob@example.com").await;
+    assert_eq!(members, json!([bob]), "the members are whole user objects");
+    assert!(link(&h, "self").is_some() && link(&h, "next").is_none());
+    let (s, b) = sb.get("/api/v1/groups/00gnosuchgroup/users").await;
+    assert_eq!(s, 404);
+    assert_error(&b, "E0000007");
+
+    let users: Vec<Value> = (0..1001)
+        .map(|i| json!({"login": format!("u{i:04}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
+        .collect();
+    let logins: Vec<Value> = users.iter().map(|u| u["login"].clone()).collect();
+    let sb = start_with(
+        json!({"okta": {"users": users, "groups": [{"name": "All", "members": logins}]}}),
+    )
+    .await;
+    let (_, groups) = sb.get("/api/v1/groups?q=All").await;
+    let path = format!("/api/v1/groups/{}/users", groups[0]["id"].as_str().unwrap());
+    let (_, h, first) = sb.call(Method::GET, &path, None).await;
+    assert_eq!(
+        first.as_array().unwrap().len(),
+        1000,
+        "limit defaults to 1000"
+    );
+    let next = link(&h, "next").expect("a next link past 1000 members");
+    let (_, h, rest) = sb.call(Method::GET, &next, None).await;
+    assert_eq!(rest[0]["profile"]["login"], "u1000@example.com");
+    assert_eq!(rest.as_array().unwrap().len(), 1);
+    assert!(link(&h, "next").is_none(), "the last page has no next link");
+    let (_, _, big) = sb
+        .call(Method::GET, &format!("{path}?limit=5000"), None)
+        .await;
+    assert_eq!(big.as_array().unwrap().len(), 1000, "at most 1000 a page");
+    // Two at a time, following `next` only: every member once, in the order they joined.
+    let mut seen = Vec::new();
+    let mut next = Some(format!("{path}?limit=2"));
+    while let Some(page) = next.take().filter(|_| seen.len() < 6) {
+        let (s, h, body) = sb.call(Method::GET, &page, None).await;
+        assert_eq!(s, 200, "{page}: {body}");
+        assert_eq!(body.as_array().unwrap().len(), 2);
+        seen.extend(
+            body.as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["profile"]["login"].clone()),
+        );
+        next = link(&h, "next");
+        assert!(next.as_deref().unwrap().contains("limit=2"));
+    }
+    assert_eq!(seen, logins[..6]);
 }
 
 // §10: assignments: 200, E0000062 on a second direct assignment, E0000046 while a group grants.

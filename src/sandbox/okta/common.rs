@@ -196,6 +196,9 @@ pub(super) const MAPPINGS: Sizes = Sizes::new(20, 200);
 pub(super) const GROUP_PUSHES: Sizes = Sizes::new(100, 1000);
 pub(super) const USERS: Sizes = Sizes::new(200, 200);
 pub(super) const GROUPS: Sizes = Sizes::new(300, 10_000);
+// The spec gives the default (1000, "a very high number due to historical reasons") and no
+// maximum; the sandbox honours no more than the default (decided in `mod.rs`).
+pub(super) const GROUP_MEMBERS: Sizes = Sizes::new(1000, 1000);
 
 /// A list request: its query parameters and the host its `Link` headers point back to.
 pub(super) struct Listing {

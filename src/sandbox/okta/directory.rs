@@ -1,5 +1,5 @@
 //! The org's directory (okta-api.md §10): users and groups, looked up by id or login, listed
-//! with `filter`, `search` and `q`.
+//! with `filter`, `search` and `q`; a group's members listed as user objects.
 //!
 //! What must hold: the directory is read-only through the API (the seed and the console route
 //! `/_sandbox/okta/users/{user}` change it); only the documented filter attributes and `eq`
@@ -11,7 +11,9 @@ use axum::extract::{Path, State as AxState};
 use axum::routing::get;
 use serde_json::Value;
 
-use super::common::{GROUPS, Listing, NamePrefix, R, USERS, meets, not_found, ok, parse_filter};
+use super::common::{
+    GROUP_MEMBERS, GROUPS, Listing, NamePrefix, R, USERS, meets, not_found, ok, parse_filter,
+};
 use super::{Okta, find_user};
 
 pub(super) fn routes() -> Router<Okta> {
@@ -20,6 +22,7 @@ pub(super) fn routes() -> Router<Okta> {
         .route("/api/v1/users/{id}", get(get_user))
         .route("/api/v1/groups", get(list_groups))
         .route("/api/v1/groups/{id}", get(get_group))
+        .route("/api/v1/groups/{id}/users", get(list_group_users))
 }
 
 /// `filter`/`search` (`eq` joined by `and`) and `q` (prefix) over users (§10).
@@ -94,4 +97,25 @@ async fn get_group(AxState(okta): AxState<Okta>, Path(id): Path<String>) -> R {
         .get(&id)
         .map(|g| g.0.clone())
         .ok_or_else(|| not_found("Group"))?)
+}
+
+/// A group's members as user objects (the spec's `listGroupUsers`), in the order they joined,
+/// paged like every list; 404 E0000007 for an unknown group.
+async fn list_group_users(
+    AxState(okta): AxState<Okta>,
+    Path(id): Path<String>,
+    list: Listing,
+) -> R {
+    let s = okta.lock();
+    let (_, members) = s.groups.get(&id).ok_or_else(|| not_found("Group"))?;
+    let items = members
+        .iter()
+        .filter_map(|uid| s.users.get(uid).map(|u| (uid.clone(), u)))
+        .collect();
+    list.page(
+        items,
+        |u| Value::clone(u),
+        GROUP_MEMBERS,
+        &format!("/api/v1/groups/{id}/users"),
+    )
 }

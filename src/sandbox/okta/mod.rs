@@ -23,6 +23,9 @@
 //! - Deleting an ACTIVE app answers 403 E0000056.
 //! - `POST .../connections/default` on an app outside the supported list answers 400 E0000001.
 //! - Group push mapping create answers 200 and delete 204 with `deleteTargetGroup` required.
+//! - `GET /groups/{id}/users` (the spec's `listGroupUsers`): `limit` defaults to 1000 as the
+//!   spec says; it documents no maximum, so a larger `limit` is served 1000 at a time, with a
+//!   `next` link. Members come in the order they joined the group.
 //! - A sync error's text is not in the public AppUser shape; the console shows it, so the
 //!   control route `GET /_sandbox/okta/apps/{appId}/errors` returns it.
 
