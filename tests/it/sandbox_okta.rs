@@ -781,6 +781,184 @@ async fn provisioning_sends_what_okta_sends() {
     );
 }
 
+// §12 "Deactivate / reactivate": a user unassigned (deactivated with PATCH) and assigned again
+// is reactivated with the same PATCH and `active: true`, as the same SCIM user: no lookup, no
+// create, no PUT (decided in provision.rs).
+#[tokio::test]
+async fn a_reassigned_user_is_reactivated_with_patch() {
+    let sb = start().await;
+    let (id, scim) = provisioned_app(&sb, "good", false).await;
+    let ann = sb.user_id("ann@example.com").await;
+    let users = format!("/api/v1/apps/{id}/users");
+    let assign = || sb.post(&users, json!({"id": ann}));
+    let path = format!("/api/v1/apps/{id}/users/{ann}");
+    assign().await;
+    sb.wait().await;
+    sb.call(Method::DELETE, &path, None).await;
+    sb.wait().await;
+    scim.take();
+    let (s, au) = assign().await;
+    assert_eq!(s, 200, "{au}");
+    assert_eq!(
+        (&au["status"], &au["externalId"]),
+        (&json!("STAGED"), &json!("scim-1")),
+        "queued, and Okta still knows the SCIM user"
+    );
+    sb.wait().await;
+    let sent: Vec<(String, String, Value)> = scim.take();
+    assert_eq!(
+        sent,
+        [(
+            "PATCH".to_string(),
+            "/scim/Users/scim-1".to_string(),
+            json!({"schemas": ["urn:scim:schemas:core:1.0"], "id": "scim-1", "active": true})
+        )]
+    );
+    let (_, au) = sb.get(&path).await;
+    assert_eq!(
+        (&au["status"], &au["syncState"], &au["externalId"]),
+        (
+            &json!("PROVISIONED"),
+            &json!("SYNCHRONIZED"),
+            &json!("scim-1")
+        )
+    );
+}
+
+// End to end inside the sandbox, under the default readings (§12; ws1-api.md §6.5): assign,
+// unassign (the user is deactivated in WS1), assign again: the same WS1 user is active again
+// with the attributes it was created with, and Okta sent one PATCH for it, no PUT.
+#[tokio::test]
+async fn assign_unassign_reassign_ends_with_the_user_active_in_ws1() {
+    use crate::support::{get_json, http, ws1_admin_token};
+    let running = crate::support::sandbox().await;
+    let admin = ws1_admin_token(&running).await;
+    let bearer = format!("Bearer {admin}");
+    let api = format!("{}/SAAS/jersey/manager/api", running.ws1_url);
+    let dir = http()
+        .post(format!("{api}/connectormanagement/directoryconfigs"))
+        .bearer_auth(&admin)
+        .json(&json!({"type": "OTHER_DIRECTORY", "name": "Okta Users", "domains": ["example.com"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dir.status(), 201);
+    let sb = Sandbox {
+        url: running.okta_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let seed = json!({"okta": {"users": [{"login": "dee@example.com", "firstName": "Dee",
+        "lastName": "Fox", "email": "dee@example.com"}]}});
+    assert!(sb.post("/_sandbox/seed", seed).await.0 < 300);
+    let (s, app) = sb
+        .post(
+            "/api/v1/apps",
+            json!({"name": "vmwareworkspaceone", "label": "Workspace ONE", "signOnMode": "AUTO_LOGIN",
+                   "settings": {"app": {"baseUrl": running.ws1_url}}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{app}");
+    let id = app["id"].as_str().unwrap();
+    let (_, mappings) = sb.get(&format!("/api/v1/mappings?targetId={id}")).await;
+    let domain =
+        json!({"properties": {"domain": {"expression": "\"example.com\"", "pushStatus": "PUSH"}}});
+    let mid = mappings[0]["id"].as_str().unwrap();
+    assert_eq!(
+        sb.post(&format!("/api/v1/mappings/{mid}"), domain).await.0,
+        200
+    );
+    let (s, step) = sb
+        .post(
+            &format!("/_sandbox/okta/apps/{id}/provisioning"),
+            json!({"token": admin, "createUsers": true, "deactivateUsers": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{step}");
+    let dee = sb.user_id("dee@example.com").await;
+    let assignment = format!("/api/v1/apps/{id}/users/{dee}");
+    let ws1_user = || async {
+        let list = get_json(
+            &format!("{api}/scim/Users?filter=userName%20eq%20%22dee%40example.com%22"),
+            &bearer,
+        )
+        .await;
+        assert_eq!(
+            list["totalResults"], 1,
+            "one WS1 user, never a second: {list}"
+        );
+        list["Resources"][0].clone()
+    };
+
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let created = ws1_user().await;
+    let ext = "urn:scim:schemas:extension:workspace:1.0";
+    assert_eq!(
+        (&created["active"], &created[ext]["userStatus"]),
+        (&json!(true), &json!("1"))
+    );
+    sb.call(Method::DELETE, &assignment, None).await;
+    sb.wait().await;
+    let deactivated = ws1_user().await;
+    assert_eq!(
+        (&deactivated["active"], &deactivated[ext]["userStatus"]),
+        (&json!(false), &json!("2"))
+    );
+
+    running.shared.clear_requests();
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let (_, au) = sb.get(&assignment).await;
+    assert_eq!(
+        (&au["syncState"], &au["status"], &au["externalId"]),
+        (
+            &json!("SYNCHRONIZED"),
+            &json!("PROVISIONED"),
+            &created["id"]
+        ),
+        "{au}"
+    );
+    let again = ws1_user().await;
+    assert_eq!(
+        (&again["active"], &again[ext]["userStatus"]),
+        (&json!(true), &json!("1"))
+    );
+    for attr in ["id", "userName", "externalId", "name", "emails"] {
+        assert_eq!(again[attr], created[attr], "{attr}");
+    }
+    for attr in [
+        "internalUserType",
+        "domain",
+        "userPrincipalName",
+        "userStoreUuid",
+    ] {
+        assert_eq!(again[ext][attr], created[ext][attr], "{attr}");
+    }
+    assert_eq!(created[ext]["internalUserType"], "PROVISIONED");
+    assert_eq!(created[ext]["domain"], "example.com");
+    let writes: Vec<(String, String, u16)> = running
+        .shared
+        .requests()
+        .into_iter()
+        .filter(|e| e.service == "ws1" && e.write)
+        .map(|e| (e.method, e.path, e.status))
+        .collect();
+    assert_eq!(
+        writes,
+        [(
+            "PATCH".to_string(),
+            format!(
+                "/SAAS/jersey/manager/api/scim/Users/{}",
+                created["id"].as_str().unwrap()
+            ),
+            204
+        )]
+    );
+    running.shutdown().await.unwrap();
+}
+
 // End to end: a mapping changed through the API changes the next SCIM body, and custom
 // attributes land in their external namespace.
 #[tokio::test]

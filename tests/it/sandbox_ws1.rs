@@ -91,6 +91,19 @@ impl Ws1 {
         assert_eq!(r.status(), 201);
         body(r).await["secret"].as_str().unwrap().to_string()
     }
+
+    /// A provisioned user in a new Other directory of `example.com`, as created.
+    async fn provisioned_user(&self) -> Value {
+        self.directory("Okta Users", "example.com").await;
+        let r = self
+            .post(
+                &format!("{API}/scim/Users"),
+                provisioned("jdoe", "example.com"),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        body(r).await
+    }
 }
 
 fn provisioned(user: &str, domain: &str) -> Value {
@@ -812,15 +825,7 @@ async fn bad_filter_is_400_and_bad_count_is_404() {
 #[tokio::test]
 async fn patch_user_merges_and_deactivates() {
     let ws1 = Ws1::new().await;
-    ws1.directory("Okta Users", "example.com").await;
-    let u = body(
-        ws1.post(
-            &format!("{API}/scim/Users"),
-            provisioned("jdoe", "example.com"),
-        )
-        .await,
-    )
-    .await;
+    let u = ws1.provisioned_user().await;
     let path = format!("{API}/scim/Users/{}", u["id"].as_str().unwrap());
     let r = ws1
         .send(
@@ -843,6 +848,35 @@ async fn patch_user_merges_and_deactivates() {
         )
         .await;
     assert_eq!(r.status(), 404);
+}
+
+// §6.5 (decision) and okta-api.md §12: Okta's deactivate and reactivate PATCH bodies, exactly
+// as it sends them: active:false → userStatus "2", active:true → "1" again, nothing else moves.
+#[tokio::test]
+async fn okta_patch_deactivates_and_reactivates() {
+    let ws1 = Ws1::new().await;
+    let created = ws1.provisioned_user().await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("{API}/scim/Users/{id}");
+    let okta = |active: bool| json!({"schemas": ["urn:scim:schemas:core:1.0"], "id": id, "active": active});
+    for (active, status) in [(false, "2"), (true, "1")] {
+        let r = ws1.send(reqwest::Method::PATCH, &path, okta(active)).await;
+        assert_eq!(r.status(), 204);
+        let got = body(ws1.get(&path).await).await;
+        assert_eq!(got["active"], active);
+        assert_eq!(got[WORKSPACE]["userStatus"], status);
+        for attr in ["id", "userName", "externalId", "name", "emails", "schemas"] {
+            assert_eq!(got[attr], created[attr], "{attr}");
+        }
+        for attr in [
+            "internalUserType",
+            "domain",
+            "userPrincipalName",
+            "userStoreUuid",
+        ] {
+            assert_eq!(got[WORKSPACE][attr], created[WORKSPACE][attr], "{attr}");
+        }
+    }
 }
 
 // §6.1 (UNVERIFIED, decision): PUT on a user → 405, user unchanged.

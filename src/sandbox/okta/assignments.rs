@@ -66,8 +66,10 @@ fn embedded<'a>(
         .flatten()
 }
 
-/// Creates an app user (shared by the API, groups and the seed) and says which push it needs.
-/// A queued push shows `STAGED` with the `queued` sync state (reading `okta.queued_sync_state`).
+/// Creates an app user (shared by the API, groups and the seed) and says which push it needs:
+/// a reactivation of the SCIM user Okta deactivated when the user was unassigned, else a
+/// lookup and create (Create Users on). A queued push shows `STAGED` with the `queued` sync
+/// state (reading `okta.queued_sync_state`).
 pub(super) fn assign(
     s: &mut State,
     app_id: &str,
@@ -93,14 +95,31 @@ pub(super) fn assign(
     let user_name = super::provision::username(template, &profile)?;
     let app_profile = super::provision::app_profile(&app.mappings, &profile).unwrap_or_default();
     let conn = app.connection.clone().filter(|c| c.enabled);
-    let provisioning = conn.as_ref().is_some_and(|c| c.create);
+    // Reactivation goes with either toggle: Deactivate Users, which deactivated the user, and
+    // Create Users, under which an assignment is pushed (decided in `provision.rs`).
+    let reactivated = conn
+        .as_ref()
+        .filter(|c| c.create || c.deactivate)
+        .and_then(|_| app.deactivated.remove(user));
+    let job = match &reactivated {
+        Some(scim_id) => Some(Job::Reactivate {
+            app: app_id.into(),
+            user: user.into(),
+            scim_id: scim_id.clone(),
+        }),
+        None => conn.filter(|c| c.create).map(|_| Job::Provision {
+            app: app_id.into(),
+            user: user.into(),
+        }),
+    };
+    let provisioning = job.is_some();
     app.users.insert(
         user.to_string(),
         AppUser {
             scope,
             status: if provisioning { "STAGED" } else { "ACTIVE" },
             sync_state: if provisioning { queued } else { "DISABLED" },
-            external_id: None,
+            external_id: reactivated,
             user_name,
             profile: app_profile,
             created: now.to_string(),
@@ -108,10 +127,7 @@ pub(super) fn assign(
             error: None,
         },
     );
-    Ok(provisioning.then(|| Job::Provision {
-        app: app_id.into(),
-        user: user.into(),
-    }))
+    Ok(job)
 }
 
 async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, list: Listing) -> R {
@@ -181,14 +197,17 @@ async fn get_app_user(
     ok(app_user_view(&id, &uid, au, embedded(&okta, &s, &q, &uid)))
 }
 
-/// Removes an app user and queues its deactivation when Deactivate Users is on.
+/// Removes an app user and queues its deactivation when Deactivate Users is on; the app keeps
+/// the SCIM id it deactivated, for a reactivation when the user is assigned again.
 fn unassign(s: &mut State, app_id: &str, uid: &str) -> Option<Job> {
     let app = s.apps.get_mut(app_id)?;
     let au = app.users.remove(uid)?;
     app.connection
         .as_ref()
         .filter(|c| c.enabled && c.deactivate)?;
-    au.external_id.map(|scim_id| Job::Deactivate {
+    let scim_id = au.external_id?;
+    app.deactivated.insert(uid.into(), scim_id.clone());
+    Some(Job::Deactivate {
         app: app_id.into(),
         user: uid.into(),
         scim_id,

@@ -131,6 +131,9 @@ struct App {
     users: BTreeMap<String, AppUser>,
     groups: BTreeMap<String, Value>,
     pushes: BTreeMap<String, Value>,
+    /// Okta user id → the SCIM id of the user Okta deactivated in the SCIM server when it was
+    /// unassigned: a re-assignment reactivates that user rather than creating another.
+    deactivated: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default)]
@@ -403,7 +406,9 @@ impl Okta {
         let now = self.now();
         let mut s = self.lock();
         let (app, user) = match job {
-            Job::Provision { app, user } | Job::Update { app, user } => (app, Some(user)),
+            Job::Provision { app, user }
+            | Job::Update { app, user }
+            | Job::Reactivate { app, user, .. } => (app, Some(user)),
             Job::Deactivate { app, .. } => (app, None),
             Job::Probe { app } => (app, None),
             Job::PushGroup { app, mapping } => {
