@@ -7,28 +7,71 @@
 //! plane, not Okta); their errors are plain `{"error": "..."}`; a new token is saved only after
 //! it passed "Test API Credentials" (okta-api.md §12).
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::super::control::Console;
 use super::provision::Job;
 use super::provisioning::oin_base;
 use super::{Okta, find_user};
 
-/// The control routes; errors here are plain `{"error": "..."}`.
-pub fn control_router(okta: Okta) -> Router {
-    Router::new()
-        .route("/apps/{app}/provisioning", post(ctl_provisioning))
-        .route("/apps/{app}/apply-updates", post(ctl_apply_updates))
-        .route("/apps/{app}/errors", get(ctl_errors))
-        .route("/users/{user}", post(ctl_update_user))
-        .route("/supported-apps", post(ctl_supported))
-        .route("/rate-limit", post(ctl_rate_limit))
-        .route("/wait", post(ctl_wait))
+/// The control routes with their index entries; errors here are plain `{"error": "..."}`.
+pub(super) fn console(okta: Okta) -> Console {
+    Console::default()
+        .route(
+            Method::POST,
+            "/apps/{app}/provisioning",
+            Some(
+                r#"{"baseUrl"?: URL, "token"?: TOKEN, "createUsers"?: BOOL, "updateUsers"?: BOOL, "deactivateUsers"?: BOOL, "enabled"?: BOOL}"#,
+            ),
+            "the console's Provisioning > Integration and To App step: a new token is tested like Test API Credentials, then saved (an OIN app's baseUrl is its own)",
+            ctl_provisioning,
+        )
+        .route(
+            Method::POST,
+            "/apps/{app}/apply-updates",
+            None,
+            "the console's \"Apply updates now\": pushes every assigned user again",
+            ctl_apply_updates,
+        )
+        .route(
+            Method::GET,
+            "/apps/{app}/errors",
+            None,
+            "the sync errors the console shows for the app's users and group pushes",
+            ctl_errors,
+        )
+        .route(
+            Method::POST,
+            "/users/{user}",
+            Some(r#"{PROFILE_ATTRIBUTE: VALUE, …}"#),
+            "changes an Okta user's profile ({user}: id or login), as the directory would; pushed where Update Users is on",
+            ctl_update_user,
+        )
+        .route(
+            Method::POST,
+            "/supported-apps",
+            Some(r#"{"names": [APP_NAME, …]}"#),
+            "lets the connection and features APIs accept apps of these internal names",
+            ctl_supported,
+        )
+        .route(
+            Method::POST,
+            "/rate-limit",
+            Some(r#"{"limit": N}"#),
+            "sets every rate-limit bucket's requests per minute",
+            ctl_rate_limit,
+        )
+        .route(
+            Method::POST,
+            "/wait",
+            None,
+            "answers once every queued push has run",
+            ctl_wait,
+        )
         .with_state(okta)
 }
 

@@ -200,7 +200,7 @@ impl Okta {
 
     /// The control routes, mounted at `/_sandbox/okta/`.
     pub fn control_router(&self) -> axum::Router {
-        console::control_router(self.clone())
+        console::console(self.clone()).into_router()
     }
 
     /// Back to the just-started state; queued pushes are dropped.
@@ -488,8 +488,8 @@ impl super::Emulator for Okta {
     fn router(&self) -> axum::Router {
         Okta::router(self)
     }
-    fn control_router(&self) -> axum::Router {
-        Okta::control_router(self)
+    fn console(&self) -> super::control::Console {
+        console::console(self.clone())
     }
     fn reset(&self) {
         Okta::reset(self)
