@@ -18,7 +18,8 @@
 //!   Users on, or "Apply updates now"). Which To App toggle governs it is not documented: it
 //!   is sent when the connection is on with Deactivate Users (which deactivated the user) or
 //!   Create Users (under which an assignment is pushed); with neither, nothing is sent and
-//!   the id is kept for a later assignment.
+//!   the id is kept for a later assignment. A refused reactivation (the SCIM user deleted
+//!   meanwhile: 404) is a sync error like any failed push; nothing is created instead.
 //! - A profile update is `GET /Users/{id}` then `PUT /Users/{id}` with the whole body (§12).
 //! - A user found by the userName lookup is linked with a `PUT` of the full body (§12).
 //! - The header is `Authorization: Bearer <token>` and `User-Agent: Okta SCIM Client 1.0.0`.
