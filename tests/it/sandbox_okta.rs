@@ -876,12 +876,9 @@ async fn assign_unassign_reassign_ends_with_the_user_active_in_ws1() {
     assert_eq!(s, 200, "{step}");
     let dee = sb.user_id("dee@example.com").await;
     let assignment = format!("/api/v1/apps/{id}/users/{dee}");
+    let dee_in_ws1 = format!("{api}/scim/Users?filter=userName%20eq%20%22dee%40example.com%22");
     let ws1_user = || async {
-        let list = get_json(
-            &format!("{api}/scim/Users?filter=userName%20eq%20%22dee%40example.com%22"),
-            &bearer,
-        )
-        .await;
+        let list = get_json(&dee_in_ws1, &bearer).await;
         assert_eq!(
             list["totalResults"], 1,
             "one WS1 user, never a second: {list}"
@@ -956,6 +953,33 @@ async fn assign_unassign_reassign_ends_with_the_user_active_in_ws1() {
             204
         )]
     );
+
+    // Decided: a refused reactivation (the WS1 user was deleted meanwhile) is a sync error,
+    // and nothing is created in its place.
+    sb.call(Method::DELETE, &assignment, None).await;
+    sb.wait().await;
+    let deleted = http()
+        .delete(format!(
+            "{api}/scim/Users/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let (_, au) = sb.get(&assignment).await;
+    assert_eq!(au["syncState"], "ERROR", "{au}");
+    let (_, errors) = sb.get(&format!("/_sandbox/okta/apps/{id}/errors")).await;
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("HTTP 404"),
+        "{errors}"
+    );
+    let list = get_json(&dee_in_ws1, &bearer).await;
+    assert_eq!(list["totalResults"], 0, "{list}");
     running.shutdown().await.unwrap();
 }
 
