@@ -1,5 +1,6 @@
-//! `scimbridge sandbox`: run the emulators on 127.0.0.1 until Ctrl-C, printing their URLs and
-//! the sandbox's own (fake) credentials as `export NAME=value` lines.
+//! `scimbridge sandbox`: run the emulators on 127.0.0.1 until Ctrl-C, printing their URLs, the
+//! control plane's index and the console step for provisioning as a `curl` line, and the
+//! sandbox's own (fake) credentials as `export NAME=value` lines.
 //!
 //! The `export` lines go to stdout so `eval "$(scimbridge sandbox ...)"`-style tooling can take
 //! them; everything else goes to stderr.
@@ -47,10 +48,7 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
             seed,
         };
         let sandbox = start(opts).await.context("cannot start the sandbox")?;
-        printer.err(&format!(
-            "sandbox running (Ctrl-C stops it)\n  Okta:       {}\n  WS1 Access: {}\n  control:    {}/_sandbox/",
-            sandbox.okta_url, sandbox.ws1_url, sandbox.ws1_url
-        ));
+        printer.err(&banner(&sandbox.okta_url, &sandbox.ws1_url));
         let exports: Vec<String> = sandbox
             .credentials()
             .into_iter()
@@ -64,4 +62,28 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
         sandbox.shutdown().await.context("sandbox shutdown")?;
         Ok(Exit::Ok)
     })
+}
+
+/// What the sandbox says when it starts: its URLs, the index of its control routes, and the
+/// console step for provisioning (the one `apply` leaves to the admin) as a `curl` line.
+fn banner(okta: &str, ws1: &str) -> String {
+    let step = format!("{okta}/_sandbox/okta/apps/APP_ID/provisioning");
+    let body = format!(
+        r#"{{"baseUrl": "{ws1}/SAAS/jersey/manager/api/scim", "token": "'"$(cat ./okta-token)"'", "createUsers": true, "deactivateUsers": true}}"#
+    );
+    [
+        "sandbox running (Ctrl-C stops it)".to_string(),
+        format!("  Okta:       {okta}"),
+        format!("  WS1 Access: {ws1}"),
+        format!("  control:    {ws1}/_sandbox/ lists every control route (curl it)"),
+        String::new(),
+        "Okta's console step for provisioning (Provisioning > Integration and To App), once".into(),
+        "`apply --token-out ./okta-token` has written the token; APP_ID is the app's id in".into(),
+        format!("`curl -H \"Authorization: SSWS $OKTA_API_TOKEN\" {okta}/api/v1/apps`:"),
+        format!("  curl -X POST {step} \\"),
+        "    -H 'Content-Type: application/json' \\".into(),
+        format!("    -d '{body}'"),
+        "(for the OIN app, leave baseUrl out: Okta takes it from the app's settings)".into(),
+    ]
+    .join("\n")
 }

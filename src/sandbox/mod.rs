@@ -27,9 +27,10 @@ pub trait Emulator: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The vendor API routes.
     fn router(&self) -> axum::Router;
-    /// Service-specific control routes, mounted at `/_sandbox/<name>/`.
-    fn control_router(&self) -> axum::Router {
-        axum::Router::new()
+    /// Service-specific control routes with their index entries, mounted at
+    /// `/_sandbox/<name>/`.
+    fn console(&self) -> control::Console {
+        control::Console::default()
     }
     /// Back to the empty, just-started state (seeded credentials included).
     fn reset(&self);

@@ -32,7 +32,7 @@ pub async fn serve(
     // Every emulator's console routes answer on every port, like the rest of the control plane.
     for other in shared.emulators() {
         let prefix = format!("/_sandbox/{}", other.name());
-        app = app.nest(&prefix, other.control_router());
+        app = app.nest(&prefix, other.console().into_router());
     }
     let layer = LayerState {
         service: emulator.name(),

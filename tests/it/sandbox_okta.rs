@@ -26,8 +26,7 @@ async fn serve(router: Router) -> String {
 }
 
 async fn start() -> Sandbox {
-    let okta = Okta::default();
-    okta.seed(&json!({"okta": {
+    start_with(json!({"okta": {
         "users": [
             {"login": "ann@example.com", "firstName": "Ann", "lastName": "Lee", "email": "ann@example.com",
              "displayName": "Ann Lee", "locale": "en_US"},
@@ -35,7 +34,12 @@ async fn start() -> Sandbox {
             {"login": "cy@example.com", "firstName": "Cy", "lastName": "Doe", "email": "cy@example.com"}],
         "groups": [{"name": "Engineering", "members": ["bob@example.com"]}]
     }}))
-    .unwrap();
+    .await
+}
+
+async fn start_with(seed: Value) -> Sandbox {
+    let okta = Okta::default();
+    okta.seed(&seed).unwrap();
     let router = okta.router().nest("/_sandbox/okta", okta.control_router());
     Sandbox {
         url: serve(router).await,
@@ -301,16 +305,10 @@ async fn app_list_pages_with_link_headers_and_filters() {
         .map(|v| v.to_str().unwrap())
         .collect();
     assert_eq!(links.len(), 2);
-    let next = links.iter().find(|l| l.ends_with("rel=\"next\"")).unwrap();
-    let next = next.trim_start_matches('<').split('>').next().unwrap();
-    let path = next.splitn(4, '/').nth(3).unwrap();
-    let (_, h2, page2) = sb.call(Method::GET, &format!("/{path}"), None).await;
+    let next = link(&h, "next").unwrap();
+    let (_, h2, page2) = sb.call(Method::GET, &next, None).await;
     assert_eq!(page2.as_array().unwrap().len(), 2);
-    assert!(
-        h2.get_all("link")
-            .iter()
-            .all(|l| !l.to_str().unwrap().contains("next"))
-    );
+    assert!(link(&h2, "next").is_none());
     let (_, apps) = sb.get("/api/v1/apps?q=app").await;
     assert_eq!(apps.as_array().unwrap().len(), 3);
     let (_, apps) = sb
@@ -563,6 +561,82 @@ async fn users_and_groups_lookup() {
     assert_error(&b, "E0000007");
 }
 
+/// The `Link` header of `rel`, as a path with its query.
+fn link(headers: &reqwest::header::HeaderMap, rel: &str) -> Option<String> {
+    headers
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|l| l.ends_with(&format!("rel=\"{rel}\"")))
+        .map(|l| {
+            let url = l.trim_start_matches('<').split('>').next().unwrap();
+            format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+        })
+}
+
+// The spec's `listGroupUsers` (§3 paging): a group's members as user objects, `limit` 1000 by
+// default and at most (decided: the spec gives no maximum), `after` paging with `Link`
+// headers, 404 E0000007 for an unknown group.
+#[tokio::test]
+async fn group_members_are_listed_as_users_with_link_paging() {
+    let sb = start().await;
+    let (_, groups) = sb.get("/api/v1/groups?q=Eng").await;
+    let gid = groups[0]["id"].as_str().unwrap();
+    let (s, h, members) = sb
+        .call(Method::GET, &format!("/api/v1/groups/{gid}/users"), None)
+        .await;
+    assert_eq!(s, 200, "{members}");
+    let (_, bob) = sb.get("/api/v1/users/bob@example.com").await;
+    assert_eq!(members, json!([bob]), "the members are whole user objects");
+    assert!(link(&h, "self").is_some() && link(&h, "next").is_none());
+    let (s, b) = sb.get("/api/v1/groups/00gnosuchgroup/users").await;
+    assert_eq!(s, 404);
+    assert_error(&b, "E0000007");
+
+    let users: Vec<Value> = (0..1001)
+        .map(|i| json!({"login": format!("u{i:04}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
+        .collect();
+    let logins: Vec<Value> = users.iter().map(|u| u["login"].clone()).collect();
+    let sb = start_with(
+        json!({"okta": {"users": users, "groups": [{"name": "All", "members": logins}]}}),
+    )
+    .await;
+    let (_, groups) = sb.get("/api/v1/groups?q=All").await;
+    let path = format!("/api/v1/groups/{}/users", groups[0]["id"].as_str().unwrap());
+    let (_, h, first) = sb.call(Method::GET, &path, None).await;
+    assert_eq!(
+        first.as_array().unwrap().len(),
+        1000,
+        "limit defaults to 1000"
+    );
+    let next = link(&h, "next").expect("a next link past 1000 members");
+    let (_, h, rest) = sb.call(Method::GET, &next, None).await;
+    assert_eq!(rest[0]["profile"]["login"], "u1000@example.com");
+    assert_eq!(rest.as_array().unwrap().len(), 1);
+    assert!(link(&h, "next").is_none(), "the last page has no next link");
+    let (_, _, big) = sb
+        .call(Method::GET, &format!("{path}?limit=5000"), None)
+        .await;
+    assert_eq!(big.as_array().unwrap().len(), 1000, "at most 1000 a page");
+    // Two at a time, following `next` only: every member once, in the order they joined.
+    let mut seen = Vec::new();
+    let mut next = Some(format!("{path}?limit=2"));
+    while let Some(page) = next.take().filter(|_| seen.len() < 6) {
+        let (s, h, body) = sb.call(Method::GET, &page, None).await;
+        assert_eq!(s, 200, "{page}: {body}");
+        assert_eq!(body.as_array().unwrap().len(), 2);
+        seen.extend(
+            body.as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["profile"]["login"].clone()),
+        );
+        next = link(&h, "next");
+        assert!(next.as_deref().unwrap().contains("limit=2"));
+    }
+    assert_eq!(seen, logins[..6]);
+}
+
 // §10: assignments: 200, E0000062 on a second direct assignment, E0000046 while a group grants.
 #[tokio::test]
 async fn assignments_and_their_errors() {
@@ -705,6 +779,208 @@ async fn provisioning_sends_what_okta_sends() {
         reqs[0].2,
         json!({"schemas": ["urn:scim:schemas:core:1.0"], "id": "scim-1", "active": false})
     );
+}
+
+// §12 "Deactivate / reactivate": a user unassigned (deactivated with PATCH) and assigned again
+// is reactivated with the same PATCH and `active: true`, as the same SCIM user: no lookup, no
+// create, no PUT (decided in provision.rs).
+#[tokio::test]
+async fn a_reassigned_user_is_reactivated_with_patch() {
+    let sb = start().await;
+    let (id, scim) = provisioned_app(&sb, "good", false).await;
+    let ann = sb.user_id("ann@example.com").await;
+    let users = format!("/api/v1/apps/{id}/users");
+    let assign = || sb.post(&users, json!({"id": ann}));
+    let path = format!("/api/v1/apps/{id}/users/{ann}");
+    assign().await;
+    sb.wait().await;
+    sb.call(Method::DELETE, &path, None).await;
+    sb.wait().await;
+    scim.take();
+    let (s, au) = assign().await;
+    assert_eq!(s, 200, "{au}");
+    assert_eq!(
+        (&au["status"], &au["externalId"]),
+        (&json!("STAGED"), &json!("scim-1")),
+        "queued, and Okta still knows the SCIM user"
+    );
+    sb.wait().await;
+    let sent: Vec<(String, String, Value)> = scim.take();
+    assert_eq!(
+        sent,
+        [(
+            "PATCH".to_string(),
+            "/scim/Users/scim-1".to_string(),
+            json!({"schemas": ["urn:scim:schemas:core:1.0"], "id": "scim-1", "active": true})
+        )]
+    );
+    let (_, au) = sb.get(&path).await;
+    assert_eq!(
+        (&au["status"], &au["syncState"], &au["externalId"]),
+        (
+            &json!("PROVISIONED"),
+            &json!("SYNCHRONIZED"),
+            &json!("scim-1")
+        )
+    );
+}
+
+// End to end inside the sandbox, under the default readings (§12; ws1-api.md §6.5): assign,
+// unassign (the user is deactivated in WS1), assign again: the same WS1 user is active again
+// with the attributes it was created with, and Okta sent one PATCH for it, no PUT.
+#[tokio::test]
+async fn assign_unassign_reassign_ends_with_the_user_active_in_ws1() {
+    use crate::support::{get_json, http, ws1_admin_token};
+    let running = crate::support::sandbox().await;
+    let admin = ws1_admin_token(&running).await;
+    let bearer = format!("Bearer {admin}");
+    let api = format!("{}/SAAS/jersey/manager/api", running.ws1_url);
+    let dir = http()
+        .post(format!("{api}/connectormanagement/directoryconfigs"))
+        .bearer_auth(&admin)
+        .json(&json!({"type": "OTHER_DIRECTORY", "name": "Okta Users", "domains": ["example.com"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dir.status(), 201);
+    let sb = Sandbox {
+        url: running.okta_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let seed = json!({"okta": {"users": [{"login": "dee@example.com", "firstName": "Dee",
+        "lastName": "Fox", "email": "dee@example.com"}]}});
+    assert!(sb.post("/_sandbox/seed", seed).await.0 < 300);
+    let (s, app) = sb
+        .post(
+            "/api/v1/apps",
+            json!({"name": "vmwareworkspaceone", "label": "Workspace ONE", "signOnMode": "AUTO_LOGIN",
+                   "settings": {"app": {"baseUrl": running.ws1_url}}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{app}");
+    let id = app["id"].as_str().unwrap();
+    let (_, mappings) = sb.get(&format!("/api/v1/mappings?targetId={id}")).await;
+    let domain =
+        json!({"properties": {"domain": {"expression": "\"example.com\"", "pushStatus": "PUSH"}}});
+    let mid = mappings[0]["id"].as_str().unwrap();
+    assert_eq!(
+        sb.post(&format!("/api/v1/mappings/{mid}"), domain).await.0,
+        200
+    );
+    let (s, step) = sb
+        .post(
+            &format!("/_sandbox/okta/apps/{id}/provisioning"),
+            json!({"token": admin, "createUsers": true, "deactivateUsers": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{step}");
+    let dee = sb.user_id("dee@example.com").await;
+    let assignment = format!("/api/v1/apps/{id}/users/{dee}");
+    let dee_in_ws1 = format!("{api}/scim/Users?filter=userName%20eq%20%22dee%40example.com%22");
+    let ws1_user = || async {
+        let list = get_json(&dee_in_ws1, &bearer).await;
+        assert_eq!(
+            list["totalResults"], 1,
+            "one WS1 user, never a second: {list}"
+        );
+        list["Resources"][0].clone()
+    };
+
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let created = ws1_user().await;
+    let ext = "urn:scim:schemas:extension:workspace:1.0";
+    assert_eq!(
+        (&created["active"], &created[ext]["userStatus"]),
+        (&json!(true), &json!("1"))
+    );
+    sb.call(Method::DELETE, &assignment, None).await;
+    sb.wait().await;
+    let deactivated = ws1_user().await;
+    assert_eq!(
+        (&deactivated["active"], &deactivated[ext]["userStatus"]),
+        (&json!(false), &json!("2"))
+    );
+
+    running.shared.clear_requests();
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let (_, au) = sb.get(&assignment).await;
+    assert_eq!(
+        (&au["syncState"], &au["status"], &au["externalId"]),
+        (
+            &json!("SYNCHRONIZED"),
+            &json!("PROVISIONED"),
+            &created["id"]
+        ),
+        "{au}"
+    );
+    let again = ws1_user().await;
+    assert_eq!(
+        (&again["active"], &again[ext]["userStatus"]),
+        (&json!(true), &json!("1"))
+    );
+    for attr in ["id", "userName", "externalId", "name", "emails"] {
+        assert_eq!(again[attr], created[attr], "{attr}");
+    }
+    for attr in [
+        "internalUserType",
+        "domain",
+        "userPrincipalName",
+        "userStoreUuid",
+    ] {
+        assert_eq!(again[ext][attr], created[ext][attr], "{attr}");
+    }
+    assert_eq!(created[ext]["internalUserType"], "PROVISIONED");
+    assert_eq!(created[ext]["domain"], "example.com");
+    let writes: Vec<(String, String, u16)> = running
+        .shared
+        .requests()
+        .into_iter()
+        .filter(|e| e.service == "ws1" && e.write)
+        .map(|e| (e.method, e.path, e.status))
+        .collect();
+    assert_eq!(
+        writes,
+        [(
+            "PATCH".to_string(),
+            format!(
+                "/SAAS/jersey/manager/api/scim/Users/{}",
+                created["id"].as_str().unwrap()
+            ),
+            204
+        )]
+    );
+
+    // Decided: a refused reactivation (the WS1 user was deleted meanwhile) is a sync error,
+    // and nothing is created in its place.
+    sb.call(Method::DELETE, &assignment, None).await;
+    sb.wait().await;
+    let deleted = http()
+        .delete(format!(
+            "{api}/scim/Users/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    sb.post(&format!("/api/v1/apps/{id}/users"), json!({"id": dee}))
+        .await;
+    sb.wait().await;
+    let (_, au) = sb.get(&assignment).await;
+    assert_eq!(au["syncState"], "ERROR", "{au}");
+    let (_, errors) = sb.get(&format!("/_sandbox/okta/apps/{id}/errors")).await;
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("HTTP 404"),
+        "{errors}"
+    );
+    let list = get_json(&dee_in_ws1, &bearer).await;
+    assert_eq!(list["totalResults"], 0, "{list}");
+    running.shutdown().await.unwrap();
 }
 
 // End to end: a mapping changed through the API changes the next SCIM body, and custom

@@ -91,6 +91,19 @@ impl Ws1 {
         assert_eq!(r.status(), 201);
         body(r).await["secret"].as_str().unwrap().to_string()
     }
+
+    /// A provisioned user in a new Other directory of `example.com`, as created.
+    async fn provisioned_user(&self) -> Value {
+        self.directory("Okta Users", "example.com").await;
+        let r = self
+            .post(
+                &format!("{API}/scim/Users"),
+                provisioned("jdoe", "example.com"),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        body(r).await
+    }
 }
 
 fn provisioned(user: &str, domain: &str) -> Value {
@@ -812,15 +825,7 @@ async fn bad_filter_is_400_and_bad_count_is_404() {
 #[tokio::test]
 async fn patch_user_merges_and_deactivates() {
     let ws1 = Ws1::new().await;
-    ws1.directory("Okta Users", "example.com").await;
-    let u = body(
-        ws1.post(
-            &format!("{API}/scim/Users"),
-            provisioned("jdoe", "example.com"),
-        )
-        .await,
-    )
-    .await;
+    let u = ws1.provisioned_user().await;
     let path = format!("{API}/scim/Users/{}", u["id"].as_str().unwrap());
     let r = ws1
         .send(
@@ -843,6 +848,35 @@ async fn patch_user_merges_and_deactivates() {
         )
         .await;
     assert_eq!(r.status(), 404);
+}
+
+// §6.5 (decision) and okta-api.md §12: Okta's deactivate and reactivate PATCH bodies, exactly
+// as it sends them: active:false → userStatus "2", active:true → "1" again, nothing else moves.
+#[tokio::test]
+async fn okta_patch_deactivates_and_reactivates() {
+    let ws1 = Ws1::new().await;
+    let created = ws1.provisioned_user().await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("{API}/scim/Users/{id}");
+    let okta = |active: bool| json!({"schemas": ["urn:scim:schemas:core:1.0"], "id": id, "active": active});
+    for (active, status) in [(false, "2"), (true, "1")] {
+        let r = ws1.send(reqwest::Method::PATCH, &path, okta(active)).await;
+        assert_eq!(r.status(), 204);
+        let got = body(ws1.get(&path).await).await;
+        assert_eq!(got["active"], active);
+        assert_eq!(got[WORKSPACE]["userStatus"], status);
+        for attr in ["id", "userName", "externalId", "name", "emails", "schemas"] {
+            assert_eq!(got[attr], created[attr], "{attr}");
+        }
+        for attr in [
+            "internalUserType",
+            "domain",
+            "userPrincipalName",
+            "userStoreUuid",
+        ] {
+            assert_eq!(got[WORKSPACE][attr], created[WORKSPACE][attr], "{attr}");
+        }
+    }
 }
 
 // §6.1 (UNVERIFIED, decision): PUT on a user → 405, user unchanged.
@@ -1203,5 +1237,106 @@ async fn credentials_name_product_variables() {
     }
     let t = ws1_admin_token(&sb).await;
     assert_eq!(claims(&t)["scp"], "admin");
+    sb.shutdown().await.unwrap();
+}
+
+// Discoverable console routes (issue 13): `GET /_sandbox/` lists every control route, the
+// generic ones and each emulator's, with method, path, body shape and purpose, on every port;
+// every route it lists answers (none is a missing route); plain text on `Accept: text/plain`.
+#[tokio::test]
+async fn the_index_lists_every_control_route() {
+    let sb = sandbox().await;
+    let index_at = |url: String| async move { body(http().get(url).send().await.unwrap()).await };
+    let index = index_at(format!("{}/_sandbox/", sb.ws1_url)).await;
+    let routes = index["routes"].as_array().unwrap();
+    let listed: Vec<(&str, &str)> = routes
+        .iter()
+        .map(|r| (r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect();
+    let expected = [
+        ("GET", "/_sandbox/"),
+        ("POST", "/_sandbox/reset"),
+        ("POST", "/_sandbox/seed"),
+        ("GET", "/_sandbox/clock"),
+        ("POST", "/_sandbox/clock"),
+        ("GET", "/_sandbox/faults"),
+        ("POST", "/_sandbox/faults"),
+        ("DELETE", "/_sandbox/faults"),
+        ("GET", "/_sandbox/requests"),
+        ("DELETE", "/_sandbox/requests"),
+        ("GET", "/_sandbox/mode"),
+        ("PUT", "/_sandbox/mode"),
+        ("POST", "/_sandbox/mode"),
+        ("GET", "/_sandbox/alternatives"),
+        ("POST", "/_sandbox/alternatives"),
+        ("POST", "/_sandbox/okta/apps/{app}/provisioning"),
+        ("POST", "/_sandbox/okta/apps/{app}/apply-updates"),
+        ("GET", "/_sandbox/okta/apps/{app}/errors"),
+        ("POST", "/_sandbox/okta/users/{user}"),
+        ("POST", "/_sandbox/okta/supported-apps"),
+        ("POST", "/_sandbox/okta/rate-limit"),
+        ("POST", "/_sandbox/okta/wait"),
+    ];
+    assert_eq!(listed, expected);
+    for r in routes {
+        assert!(!r["purpose"].as_str().unwrap().is_empty(), "{r}");
+    }
+    let provisioning = &routes[15];
+    for field in ["baseUrl", "token", "createUsers", "deactivateUsers"] {
+        assert!(
+            provisioning["body"].as_str().unwrap().contains(field),
+            "{provisioning}"
+        );
+    }
+    assert!(routes[16]["body"].is_null(), "apply-updates takes no body");
+    // The same index on the Okta port, and without the trailing slash.
+    assert_eq!(index_at(format!("{}/_sandbox", sb.okta_url)).await, index);
+
+    // Every listed route is there: it answers with its own status, never the 404 of a path
+    // nothing serves (which has no JSON error) nor a 405.
+    let missing = http()
+        .get(format!("{}/_sandbox/okta/nothing", sb.ws1_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().is_empty());
+    for (method, path) in expected {
+        let path = path
+            .replace("{app}", "0oanosuchapp")
+            .replace("{user}", "nobody");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = http()
+            .request(method.clone(), format!("{}{path}", sb.ws1_url))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {path}");
+        assert!(
+            status != 404 || text.contains("\"error\""),
+            "{method} {path}: {status} {text}"
+        );
+    }
+
+    let text = http()
+        .get(format!("{}/_sandbox/", sb.ws1_url))
+        .header("accept", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        text.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = text.text().await.unwrap();
+    assert!(
+        text.contains("POST   /_sandbox/okta/apps/{app}/provisioning\n       body: {\"baseUrl\"?"),
+        "{text}"
+    );
     sb.shutdown().await.unwrap();
 }

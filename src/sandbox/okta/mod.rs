@@ -2,6 +2,13 @@
 //! capability wall of okta-api.md §1), app user schema, profile mappings, users and groups,
 //! assignments and group push, plus the console-only steps as control routes.
 //!
+//! One module per resource, as Okta's reference groups them: `apps`, `provisioning`
+//! (connection and features), `schema`, `mappings`, `assignments` (app users and groups),
+//! `group_push`, `directory` (org users and groups); `console` holds the Admin Console steps
+//! as control routes, `common` what they all share (errors, paging, filters, the guard with
+//! auth and rate limits), and `provision` what Okta sends to the SCIM server. This file holds
+//! the state and the push queue.
+//!
 //! All state sits behind one mutex and is kept as Okta's JSON shapes where that keeps the code
 //! small. What must hold: every vendor answer carries `X-Rate-Limit-*` headers of its bucket
 //! (§3); every error uses Okta's body (`errorCode`, `errorSummary`, `errorLink`, `errorId`,
@@ -16,14 +23,25 @@
 //! - Deleting an ACTIVE app answers 403 E0000056.
 //! - `POST .../connections/default` on an app outside the supported list answers 400 E0000001.
 //! - Group push mapping create answers 200 and delete 204 with `deleteTargetGroup` required.
+//! - `GET /groups/{id}/users` (the spec's `listGroupUsers`): `limit` defaults to 1000 as the
+//!   spec says; it documents no maximum, so a larger `limit` is served 1000 at a time, with a
+//!   `next` link. Members come in the order they joined the group.
 //! - A sync error's text is not in the public AppUser shape; the console shows it, so the
 //!   control route `GET /_sandbox/okta/apps/{appId}/errors` returns it.
 
-mod api;
+mod apps;
+mod assignments;
+mod common;
+mod console;
+mod directory;
+mod group_push;
+mod mappings;
 mod provision;
+mod provisioning;
+mod schema;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, watch};
@@ -113,6 +131,9 @@ struct App {
     users: BTreeMap<String, AppUser>,
     groups: BTreeMap<String, Value>,
     pushes: BTreeMap<String, Value>,
+    /// Okta user id → the SCIM id of the user Okta deactivated in the SCIM server when it was
+    /// unassigned: a re-assignment reactivates that user rather than creating another.
+    deactivated: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default)]
@@ -174,12 +195,12 @@ impl Okta {
 
     /// The vendor API routes.
     pub fn router(&self) -> axum::Router {
-        api::router(self.clone())
+        common::router(self.clone())
     }
 
     /// The control routes, mounted at `/_sandbox/okta/`.
     pub fn control_router(&self) -> axum::Router {
-        api::control_router(self.clone())
+        console::console(self.clone()).into_router()
     }
 
     /// Back to the just-started state; queued pushes are dropped.
@@ -245,11 +266,11 @@ impl Okta {
             let mut body = app.clone();
             body.as_object_mut().map(|o| o.remove("users"));
             let app_id =
-                api::create_app(&mut s, body, true, &now, &self.readings()).map_err(|e| e.1)?;
+                apps::create_app(&mut s, body, true, &now, &self.readings()).map_err(|e| e.1)?;
             for login in app["users"].as_array().into_iter().flatten() {
                 let login = login.as_str().unwrap_or_default();
                 let user = find_user(&s, login).ok_or(format!("unknown user {login}"))?;
-                api::assign(
+                assignments::assign(
                     &mut s,
                     &app_id,
                     &user,
@@ -282,7 +303,7 @@ impl Okta {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().expect("okta state lock poisoned")
     }
 
@@ -294,8 +315,13 @@ impl Okta {
         rfc3339(self.inner.clock.unix_seconds())
     }
 
-    /// Queues jobs for the background worker (started on first use, on the caller's runtime).
-    fn enqueue(&self, epoch: u64, jobs: Vec<Job>) {
+    /// Queues jobs for the background worker (started on first use, on the caller's runtime)
+    /// once `s`, the state lock, is released: a push never sees a half-made change, and a job
+    /// queued before a reset never runs after it.
+    fn enqueue(&self, s: MutexGuard<'_, State>, jobs: impl IntoIterator<Item = Job>) {
+        let epoch = s.epoch;
+        drop(s);
+        let jobs: Vec<Job> = jobs.into_iter().collect();
         if jobs.is_empty() {
             return;
         }
@@ -380,7 +406,9 @@ impl Okta {
         let now = self.now();
         let mut s = self.lock();
         let (app, user) = match job {
-            Job::Provision { app, user } | Job::Update { app, user } => (app, Some(user)),
+            Job::Provision { app, user }
+            | Job::Update { app, user }
+            | Job::Reactivate { app, user, .. } => (app, Some(user)),
             Job::Deactivate { app, .. } => (app, None),
             Job::Probe { app } => (app, None),
             Job::PushGroup { app, mapping } => {
@@ -453,78 +481,6 @@ fn rfc3339(secs: u64) -> String {
     )
 }
 
-/// The base attributes of the app user schema per variant (okta-api.md §5, PRODUCT.md).
-fn base_properties(app_name: &str, readings: &super::alternatives::Readings) -> Map<String, Value> {
-    let attr = |title: &str, ext: &str, ns: &str, required: bool| {
-        json!({"title": title, "type": "string", "required": required, "scope": "NONE",
-               "externalName": ext, "externalNamespace": ns,
-               "master": {"type": "PROFILE_MASTER"}, "mutability": "READ_WRITE"})
-    };
-    let core = provision::CORE;
-    let mut p = Map::new();
-    p.insert("userName".into(), attr("Username", "userName", core, true));
-    p.insert(
-        "givenName".into(),
-        attr("Given name", "name.givenName", core, false),
-    );
-    p.insert(
-        "familyName".into(),
-        attr("Family name", "name.familyName", core, false),
-    );
-    p.insert("email".into(), attr("Email", "emails", core, false));
-    p.insert(
-        "displayName".into(),
-        attr("Display name", "displayName", core, false),
-    );
-    p.insert("locale".into(), attr("Locale", "locale", core, false));
-    if app_name == readings.oin_name {
-        p.insert(
-            "internalUserType".into(),
-            attr("Internal user type", "internalUserType", WORKSPACE, false),
-        );
-        // Whether the OIN profile carries `domain` is a reading (`okta.oin_profile_has_domain`).
-        if readings.oin_profile_has_domain {
-            p.insert("domain".into(), attr("Domain", "domain", WORKSPACE, false));
-        }
-        p.insert(
-            "userPrincipalName".into(),
-            attr("User principal name", "userPrincipalName", WORKSPACE, false),
-        );
-    }
-    p
-}
-
-/// The mappings Okta creates with a SCIM app (displayName and locale included).
-fn default_mappings(
-    app_name: &str,
-    readings: &super::alternatives::Readings,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    for (target, expr) in [
-        ("givenName", "user.firstName"),
-        ("familyName", "user.lastName"),
-        ("email", "user.email"),
-        ("displayName", "user.displayName"),
-        ("locale", "user.locale"),
-    ] {
-        m.insert(
-            target.into(),
-            json!({"expression": expr, "pushStatus": "PUSH"}),
-        );
-    }
-    if app_name == readings.oin_name {
-        m.insert(
-            "internalUserType".into(),
-            json!({"expression": "\"PROVISIONED\"", "pushStatus": "PUSH"}),
-        );
-        m.insert(
-            "userPrincipalName".into(),
-            json!({"expression": "user.login", "pushStatus": "PUSH"}),
-        );
-    }
-    m
-}
-
 impl super::Emulator for Okta {
     fn name(&self) -> &'static str {
         Okta::name(self)
@@ -532,8 +488,8 @@ impl super::Emulator for Okta {
     fn router(&self) -> axum::Router {
         Okta::router(self)
     }
-    fn control_router(&self) -> axum::Router {
-        Okta::control_router(self)
+    fn console(&self) -> super::control::Console {
+        console::console(self.clone())
     }
     fn reset(&self) {
         Okta::reset(self)

@@ -7,8 +7,19 @@
 //! SCIM server only over HTTP (its own reqwest client), never by calling the WS1 emulator.
 //!
 //! Decisions on UNVERIFIED points (each pinned by a test in `tests/it/sandbox_okta.rs`):
-//! - Deactivation (unassignment) is `PATCH /Users/{id}` with `{"schemas":[core],"active":false}`,
-//!   the OIN behaviour of §12, for both app variants: WS1 documents PATCH and not PUT.
+//! - Deactivation (unassignment) is `PATCH /Users/{id}` with
+//!   `{"schemas":[core],"id":…,"active":false}`, the OIN behaviour of §12, for both app
+//!   variants: WS1 documents PATCH and not PUT.
+//! - Reactivation is the same `PATCH` with `"active":true`: re-assigning a user whose SCIM user
+//!   Okta deactivated (the app keeps its id) sends it instead of the lookup and create, so the
+//!   user comes back as the same SCIM user rather than being linked with a `PUT`, which WS1
+//!   refuses. The body carries no profile attributes, as §12 shows it: the SCIM user keeps
+//!   the attributes it had; profile changes made meanwhile go out like any other (Update
+//!   Users on, or "Apply updates now"). Which To App toggle governs it is not documented: it
+//!   is sent when the connection is on with Deactivate Users (which deactivated the user) or
+//!   Create Users (under which an assignment is pushed); with neither, nothing is sent and
+//!   the id is kept for a later assignment. A refused reactivation (the SCIM user deleted
+//!   meanwhile: 404) is a sync error like any failed push; nothing is created instead.
 //! - A profile update is `GET /Users/{id}` then `PUT /Users/{id}` with the whole body (§12).
 //! - A user found by the userName lookup is linked with a `PUT` of the full body (§12).
 //! - The header is `Authorization: Bearer <token>` and `User-Agent: Okta SCIM Client 1.0.0`.
@@ -33,6 +44,12 @@ pub enum Job {
     Update { app: String, user: String },
     /// Unassignment: `active=false`.
     Deactivate {
+        app: String,
+        user: String,
+        scim_id: String,
+    },
+    /// Re-assignment of a user Okta deactivated: `active=true`.
+    Reactivate {
         app: String,
         user: String,
         scim_id: String,
@@ -194,7 +211,8 @@ impl Okta {
             Job::Probe { app } => self.probe(app).await,
             Job::Provision { app, user } => self.provision(app, user, false).await,
             Job::Update { app, user } => self.provision(app, user, true).await,
-            Job::Deactivate { app, scim_id, .. } => self.deactivate(app, scim_id).await,
+            Job::Deactivate { app, scim_id, .. } => self.set_active(app, scim_id, false).await,
+            Job::Reactivate { app, scim_id, .. } => self.set_active(app, scim_id, true).await,
             Job::PushGroup { app, mapping } => self.push_group(app, mapping).await,
         };
         self.record(&job, result);
@@ -299,9 +317,10 @@ impl Okta {
             .map(String::from))
     }
 
-    async fn deactivate(&self, app: &str, id: &str) -> Result<SyncOutcome, String> {
+    /// Deactivation and reactivation: the OIN `PATCH` of §12, with nothing but `active`.
+    async fn set_active(&self, app: &str, id: &str, active: bool) -> Result<SyncOutcome, String> {
         let t = self.target(app)?;
-        let body = json!({"schemas": [CORE], "id": id, "active": false});
+        let body = json!({"schemas": [CORE], "id": id, "active": active});
         self.send(
             &t,
             reqwest::Method::PATCH,
@@ -309,7 +328,13 @@ impl Okta {
             Some(body),
         )
         .await?;
-        Ok(SyncOutcome::Deactivated)
+        Ok(if active {
+            SyncOutcome::Provisioned {
+                external_id: id.to_string(),
+            }
+        } else {
+            SyncOutcome::Deactivated
+        })
     }
 
     async fn push_group(&self, app: &str, mapping: &str) -> Result<SyncOutcome, String> {

@@ -37,7 +37,9 @@
 //! - A user create with the workspace extension needs `name.givenName`, `name.familyName`,
 //!   exactly one email and `externalId` (§6.3); without the extension only `userName` is needed
 //!   and the user becomes a LOCAL user of the System Directory, silently. A `domain` that no
-//!   directory has is 400. `active:false` sets `userStatus` "2" (§6.5, UNVERIFIED).
+//!   directory has is 400. `active:false` sets `userStatus` "2" (§6.5, UNVERIFIED) and
+//!   `active:true` sets it back to "1": Okta deactivates an unassigned user and reactivates a
+//!   re-assigned one with exactly this PATCH (okta-api.md §12), and both emulators agree on it.
 //! - User and group DELETE answer 204.
 
 // Handlers short-circuit with the vendor's answer; boxing every early `Response` would only add
