@@ -49,8 +49,8 @@ pub enum Problem {
         expected: String,
         found: Option<String>,
     },
-    /// Unassigned in Okta, still active in WS1.
-    StillActive,
+    /// Unassigned in Okta while Okta deactivates users, still active in WS1.
+    StillActive { cause: String },
     /// Assigned, present, but inactive.
     Inactive,
 }
@@ -71,7 +71,9 @@ impl std::fmt::Display for Problem {
                 Some(found) => write!(f, "{name} is {found:?}, expected {expected:?}"),
                 None => write!(f, "{name} is missing, expected {expected:?}"),
             },
-            Problem::StillActive => f.write_str("unassigned in Okta but still active in WS1"),
+            Problem::StillActive { cause } => {
+                write!(f, "unassigned in Okta but still active in WS1: {cause}")
+            }
             Problem::Inactive => f.write_str("assigned in Okta but inactive in WS1"),
         }
     }
@@ -99,7 +101,9 @@ pub fn check(expected: &[Expected], found: &[Found]) -> Vec<UserReport> {
                 cause: missing_cause(want),
             }],
             (None, false) => Vec::new(),
-            (Some(user), false) if user.active => vec![Problem::StillActive],
+            (Some(user), false) if user.active => vec![Problem::StillActive {
+                cause: STILL_ACTIVE_CAUSE.into(),
+            }],
             (Some(_), false) => Vec::new(),
             (Some(user), true) => present(want, user),
         };
@@ -113,6 +117,9 @@ pub fn check(expected: &[Expected], found: &[Found]) -> Vec<UserReport> {
     }
     reports
 }
+
+/// Okta no longer shows an unassigned user, so the cause is never Okta's own word.
+const STILL_ACTIVE_CAUSE: &str = "Okta's deactivation has not arrived (Deactivate Users is on; WS1 may have refused Okta's request: see the app's Provisioning > Tasks in the Admin Console)";
 
 fn missing_cause(want: &Expected) -> String {
     match (&want.okta_sync_error, want.okta_sync_state.as_deref()) {
@@ -265,7 +272,12 @@ mod tests {
                         cause: "Okta reports a sync error: Bearer token expired".into()
                     }
                 ),
-                ("dave@example.com", &Problem::StillActive),
+                (
+                    "dave@example.com",
+                    &Problem::StillActive {
+                        cause: STILL_ACTIVE_CAUSE.into()
+                    }
+                ),
             ]
         );
     }

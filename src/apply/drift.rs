@@ -102,9 +102,15 @@ pub async fn detect(
     findings.extend(token_findings(&plan.token, &config_file));
     let data_flow = match live.okta.app.as_ref() {
         Some(app) if crate::plan::token::provisioning_on(app) => {
-            let problems =
-                verify::data_flow(desired, services, &app.username_template, &app.users, &[])
-                    .await?;
+            let problems = verify::data_flow(
+                desired,
+                services,
+                &app.username_template,
+                &app.users,
+                &[],
+                std::time::Instant::now(),
+            )
+            .await?;
             findings.extend(flow_findings(&problems, &plan.token, &config_file));
             findings.extend(
                 app.users

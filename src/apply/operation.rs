@@ -12,9 +12,10 @@
 //! `--confirm-handover` or `--reissue-token` never carry into it; "waits on" is decided by
 //! [`Plan::waiting_on`] alone.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -26,7 +27,7 @@ use super::session::{PlanError, Session};
 use super::token_file::TokenFile;
 use super::verify;
 use crate::plan::{AdminIntent, HandoverVia, Kind, Op, Plan};
-use crate::state::OktaUserId;
+use crate::state::{AppUserLive, Live, OktaUserId};
 
 /// The version of the report's JSON shape.
 pub const FORMAT_VERSION: u32 = 1;
@@ -163,9 +164,10 @@ impl ApplyReport {
 }
 
 /// Executes `plan` (when it has anything to run) and proves the result. `token_file` is what
-/// [`preflight`] reserved.
+/// [`preflight`] reserved; `before` is the live state the plan was checked against.
 pub async fn run(
     session: &Session,
+    before: &Live,
     plan: Plan,
     token_file: Option<TokenFile>,
     options: &Options,
@@ -223,15 +225,7 @@ pub async fn run(
             remaining.push(i);
         }
     }
-    let unassigned: Vec<OktaUserId> = plan
-        .actions
-        .iter()
-        .filter_map(|a| match &a.op {
-            Op::UnassignUser { user, .. } => Some(user.clone()),
-            _ => None,
-        })
-        .collect();
-    let data_flow = data_flow(session, &live, &unassigned, options.wait).await?;
+    let data_flow = data_flow(session, before, &live, options.wait).await?;
     let failed = outcomes
         .iter()
         .any(|o| matches!(o.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }));
@@ -256,13 +250,16 @@ pub async fn run(
     })
 }
 
-/// Waits (bounded) for Okta's pushes and compares what arrived in WS1 with the config.
+/// Waits (bounded) for Okta's pushes and compares what arrived in WS1 with the config. Users
+/// assigned `before` the run and not after must end inactive in WS1 when Okta deactivates
+/// (`PUSH_USER_DEACTIVATION`): whoever removed them, this run or someone meanwhile.
 async fn data_flow(
     session: &Session,
-    live: &crate::state::Live,
-    unassigned: &[OktaUserId],
+    before: &Live,
+    live: &Live,
     wait: Duration,
 ) -> anyhow::Result<DataFlow> {
+    let deadline = Instant::now() + wait;
     let Some(app) = live
         .okta
         .app
@@ -279,12 +276,27 @@ async fn data_flow(
     };
     let id = app.id.clone();
     let (app_users, settled) = verify::wait_for_pushes(&session.services, &id, wait).await?;
+    let unassigned: Vec<AppUserLive> = if app.features.iter().any(|f| f == "PUSH_USER_DEACTIVATION")
+    {
+        let now: BTreeSet<&OktaUserId> = app_users.iter().map(|u| &u.id).collect();
+        before
+            .okta
+            .app
+            .iter()
+            .flat_map(|a| &a.users)
+            .filter(|u| !now.contains(&u.id))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let problems = verify::data_flow(
         session.desired(),
         &session.services,
         &app.username_template,
         &app_users,
-        unassigned,
+        &unassigned,
+        deadline,
     )
     .await?;
     Ok(DataFlow {

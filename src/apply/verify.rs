@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::dataflow::{self, Expected, Found, UserReport};
+use super::dataflow::{self, Expected, Found, Problem, UserReport};
 use super::expression;
 use crate::config::model::{Desired, MappingRule, WORKSPACE_ATTRIBUTES};
 use crate::state::read::{self, LOOKUP_LIMIT, Services, each};
-use crate::state::{AppUserLive, OktaAppId, OktaUserId};
+use crate::state::{AppUserLive, OktaAppId};
 
 /// Whether Okta still has work queued or running for an app user: `SYNCING` is a running push,
 /// `STAGED` a queued one (reference: AppUserStatus) unless its push already failed (`ERROR`).
@@ -55,32 +55,52 @@ pub async fn wait_for_pushes(
 }
 
 /// Compares every user assigned to the app (`app_users`, as read) and every user in
-/// `unassigned` (which must be inactive in WS1) with what WS1 holds. `template` is the app's
-/// username template.
+/// `unassigned` (no longer assigned, as read before; each must be inactive in WS1 or absent)
+/// with what WS1 holds. `template` is the app's username template. Okta deactivates
+/// asynchronously and shows nothing for a user no longer assigned, so an unassigned user still
+/// active is looked up again until `deadline`.
 pub async fn data_flow(
     desired: &Desired,
     services: &Services,
     template: &str,
     app_users: &[AppUserLive],
-    unassigned: &[OktaUserId],
+    unassigned: &[AppUserLive],
+    deadline: Instant,
 ) -> anyhow::Result<Vec<UserReport>> {
-    let okta = &services.okta;
-    let gone: Vec<crate::providers::okta::User> = each(unassigned, |id| async move {
-        okta.user_by_id(id)
-            .await
-            .with_context(|| format!("cannot read the Okta user {id}"))
-    })
-    .await?;
-    let gone = read::app_users_live(
-        okta,
-        Vec::new(),
-        gone.into_iter().map(|u| (u.id.clone(), u)).collect(),
-    )
-    .await?;
     let mut expected = expected_users(desired, template, app_users, true);
-    expected.extend(expected_users(desired, template, &gone, false));
-    let found = ws1_users(services, &expected).await?;
-    Ok(dataflow::check(&expected, &found))
+    expected.extend(expected_users(desired, template, unassigned, false));
+    let mut found = ws1_users(services, &expected).await?;
+    let mut reports = dataflow::check(&expected, &found);
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let lagging: Vec<Expected> = expected
+            .iter()
+            .filter(|e| {
+                !e.assigned
+                    && reports.iter().any(|r| {
+                        r.login == e.login
+                            && r.problems
+                                .iter()
+                                .any(|p| matches!(p, Problem::StillActive { .. }))
+                    })
+            })
+            .cloned()
+            .collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if lagging.is_empty() || left.is_zero() {
+            return Ok(reports);
+        }
+        tokio::time::sleep(pause.min(left)).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+        let again = ws1_users_by_name(services, &lagging).await?;
+        found.retain(|f| {
+            !lagging
+                .iter()
+                .any(|e| e.user_name.eq_ignore_ascii_case(&f.user_name))
+        });
+        found.extend(again);
+        reports = dataflow::check(&expected, &found);
+    }
 }
 
 /// What each user should look like in WS1: its userName from the app's template and the
@@ -122,20 +142,35 @@ fn expected_users(
 /// The WS1 users the expected ones could be: looked up by userName one by one, or past
 /// [`LOOKUP_LIMIT`] every user listed in pages.
 async fn ws1_users(services: &Services, expected: &[Expected]) -> anyhow::Result<Vec<Found>> {
-    let ws1 = &services.ws1;
-    let scim_users = if expected.len() > LOOKUP_LIMIT {
-        ws1.scim_users(None)
+    if expected.len() > LOOKUP_LIMIT {
+        let all = services
+            .ws1
+            .scim_users(None)
             .await
-            .context("cannot list the WS1 users")?
+            .context("cannot list the WS1 users")?;
+        Ok(found(all))
     } else {
-        each(expected, |want| async move {
-            ws1.scim_users_by_username(&want.user_name)
-                .await
-                .with_context(|| format!("cannot look up the WS1 user {}", want.user_name))
-        })
-        .await?
-    };
-    Ok(scim_users
+        ws1_users_by_name(services, expected).await
+    }
+}
+
+/// The WS1 users with the expected users' userNames, looked up one by one.
+async fn ws1_users_by_name(
+    services: &Services,
+    expected: &[Expected],
+) -> anyhow::Result<Vec<Found>> {
+    let ws1 = &services.ws1;
+    let users = each(expected, |want| async move {
+        ws1.scim_users_by_username(&want.user_name)
+            .await
+            .with_context(|| format!("cannot look up the WS1 user {}", want.user_name))
+    })
+    .await?;
+    Ok(found(users))
+}
+
+fn found(scim_users: Vec<crate::providers::ws1::ScimUser>) -> Vec<Found> {
+    scim_users
         .into_iter()
         .map(|u| {
             let ext = u.workspace.unwrap_or_default();
@@ -153,7 +188,7 @@ async fn ws1_users(services: &Services, expected: &[Expected]) -> anyhow::Result
                 attributes,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The config's mappings onto WS1 workspace attributes: WS1 attribute name → expression.

@@ -78,7 +78,7 @@ async fn apply(
     printer: &Printer,
 ) -> anyhow::Result<Exit> {
     let text = args.format == ApplyFormat::Text;
-    let (session, plan) = match &args.plan {
+    let (session, before, plan) = match &args.plan {
         Some(file) => {
             // A reviewed plan: applied as it is, or refused before any write.
             let saved = SavedPlan::load(file)?;
@@ -92,7 +92,7 @@ async fn apply(
                     file.display()
                 ));
             }
-            (session, saved.plan)
+            (session, live, saved.plan)
         }
         None => {
             let config = args
@@ -106,7 +106,7 @@ async fn apply(
                 reissue_token: args.reissue_token,
             };
             let plan = session::plan(&session, &live, intent, printer).await?;
-            (session, plan)
+            (session, live, plan)
         }
     };
     if text {
@@ -141,7 +141,7 @@ async fn apply(
     } else {
         None
     };
-    let report = operation::run(&session, plan, token_file, &options).await?;
+    let report = operation::run(&session, &before, plan, token_file, &options).await?;
     printer.out(&if text {
         render_text(&report)
     } else {

@@ -526,7 +526,7 @@ pub async fn app_users_live(
         .map(|u| u.id.clone())
         .collect();
     let found: Vec<okta::User> = each(&unknown, |uid| async move {
-        okta.user_by_login(uid.as_str())
+        okta.user_by_id(uid)
             .await
             .with_context(|| format!("cannot read the Okta user {uid}"))
     })

@@ -191,3 +191,78 @@ async fn an_expired_admin_token_answered_403_is_renewed() {
         .count();
     assert!(refused >= 1, "the old token was refused with 403");
 }
+
+/// A user taken off the app ends inactive in WS1 however Okta deactivates (PATCH, or the custom
+/// apps' PUT where WS1 takes it); where WS1 refuses Okta's request, the apply fails naming the
+/// user, never "converged" while the user can still sign in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_taken_off_the_app_ends_inactive_in_ws1_or_is_named() {
+    for (verb, put, converges) in [
+        ("PATCH", "refused", true),
+        ("PUT", "accepted", true),
+        ("PUT", "refused", false),
+    ] {
+        let what = format!("deactivate_verb {verb}, scim_put {put}");
+        let sb = seeded().await;
+        reading(&sb, "okta.deactivate_verb", json!(verb)).await;
+        reading(&sb, "ws1.scim_put", json!(put)).await;
+        crate::reconcile::api_supports(&sb, &["scim1testapp"]).await;
+        let (_dir, out) = token_out();
+        let first = apply_with(sb.credentials(), SCIM11, &out).await;
+        assert_eq!(first.code, 0, "{what}: {first:?}");
+        assert!(ws1_active(&sb, "alice").await, "{what}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = std::fs::read_to_string(root().join(SCIM11)).expect("example");
+        let from = "users:\n        members: [alice@example.com]";
+        assert!(text.contains(from));
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            text.replace(from, "users:\n        mode: exact\n        members: []"),
+        )
+        .expect("write");
+        let config = config.to_string_lossy().into_owned();
+        let run = scimbridge(
+            &sb,
+            &[
+                "apply",
+                "-c",
+                &config,
+                "--auto-approve",
+                "--allow-destroy",
+                "--wait",
+                "5",
+            ],
+        )
+        .await;
+        if converges {
+            assert_eq!(run.code, 0, "{what}: {run:?}");
+            assert!(!ws1_active(&sb, "alice").await, "{what}");
+        } else {
+            assert_eq!(run.code, 1, "{what}: {run:?}");
+            assert!(ws1_active(&sb, "alice").await, "{what}");
+            assert!(
+                run.stdout.contains(
+                    "alice@example.com (userName alice): unassigned in Okta but still active in WS1: Okta's deactivation has not arrived"
+                ),
+                "{what}: {}",
+                run.stdout
+            );
+        }
+    }
+}
+
+/// Whether WS1 holds `user_name` as an active user.
+async fn ws1_active(sb: &RunningSandbox, user_name: &str) -> bool {
+    let auth = format!("Bearer {}", crate::support::ws1_admin_token(sb).await);
+    let filter = format!("userName eq \"{user_name}\"");
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/SAAS/jersey/manager/api/scim/Users", sb.ws1_url),
+        &[("filter", filter.as_str())],
+    )
+    .expect("url");
+    let list = crate::support::get_json(url.as_str(), &auth).await;
+    list["Resources"][0]["active"].as_bool().unwrap_or(true)
+        && list["Resources"].as_array().is_some_and(|r| r.len() == 1)
+}

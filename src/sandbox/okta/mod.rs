@@ -346,6 +346,18 @@ impl Okta {
         }
     }
 
+    /// Whether `app` deactivates with `PUT` (reading `okta.deactivate_verb`; never the OIN app).
+    fn deactivates_with_put(&self, app: &str) -> bool {
+        let readings = self.readings();
+        let name = self
+            .lock()
+            .apps
+            .get(app)
+            .and_then(|a| a.json["name"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        readings.deactivate_verb == "PUT" && name != readings.oin_name
+    }
+
     fn target(&self, app: &str) -> Result<provision::Target, String> {
         let s = self.lock();
         let conn = s

@@ -10,6 +10,9 @@
 //! - Deactivation (unassignment) is `PATCH /Users/{id}` with
 //!   `{"schemas":[core],"id":…,"active":false}`, the OIN behaviour of §12, for both app
 //!   variants: WS1 documents PATCH and not PUT.
+//!   Under the reading `okta.deactivate_verb = PUT` a custom app (not the OIN app, which §12
+//!   says uses PATCH) deactivates and reactivates the AIW way: `GET /Users/{id}`, then `PUT`
+//!   of that object with `active` set.
 //! - Reactivation is the same `PATCH` with `"active":true`: re-assigning a user whose SCIM user
 //!   Okta deactivated (the app keeps its id) sends it instead of the lookup and create, so the
 //!   user comes back as the same SCIM user rather than being linked with a `PUT`, which WS1
@@ -317,17 +320,22 @@ impl Okta {
             .map(String::from))
     }
 
-    /// Deactivation and reactivation: the OIN `PATCH` of §12, with nothing but `active`.
+    /// Deactivation and reactivation: the OIN `PATCH` of §12, with nothing but `active`; or,
+    /// for a custom app under the reading `okta.deactivate_verb = PUT`, the AIW way: the user
+    /// read back (`GET`) and replaced whole (`PUT`) with `active` set.
     async fn set_active(&self, app: &str, id: &str, active: bool) -> Result<SyncOutcome, String> {
         let t = self.target(app)?;
-        let body = json!({"schemas": [CORE], "id": id, "active": active});
-        self.send(
-            &t,
-            reqwest::Method::PATCH,
-            &format!("/Users/{id}"),
-            Some(body),
-        )
-        .await?;
+        let path = format!("/Users/{id}");
+        if self.deactivates_with_put(app) {
+            let mut user = self.send(&t, reqwest::Method::GET, &path, None).await?;
+            user["active"] = json!(active);
+            self.send(&t, reqwest::Method::PUT, &path, Some(user))
+                .await?;
+        } else {
+            let body = json!({"schemas": [CORE], "id": id, "active": active});
+            self.send(&t, reqwest::Method::PATCH, &path, Some(body))
+                .await?;
+        }
         Ok(if active {
             SyncOutcome::Provisioned {
                 external_id: id.to_string(),
