@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use scimbridge::apply::drift;
@@ -101,44 +100,28 @@ async fn main() {
 
     let log = sb.shared.requests();
     let writes = log.iter().filter(|e| e.write).count();
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for e in &log {
-        *kinds
-            .entry(format!(
-                "{:4} {}",
-                e.service,
-                common::kind(&e.method, &e.path)
-            ))
-            .or_default() += 1;
-    }
-    let sent: usize = kinds.values().sum();
-    println!("\nrequests sent, by kind:");
-    for (k, n) in &kinds {
-        println!("  {n:>5}  {k}");
-    }
-    let pages = |n: usize, size: usize| n.div_ceil(size).max(1);
+    let sent = common::print_requests_by_kind(&log);
     // The fewest the APIs allow: Okta's page sizes (reference §3), app users with their Okta user
     // embedded (`expand=user`, §10), so no org user is read; WS1's SCIM list at the 10,000 a page
     // public scripts use (§6.4).
     let minimum = [
         ("okta apps list", 1),
-        ("okta app users, expand=user (500/page)", pages(USERS, 500)),
-        ("okta app groups (200/page)", pages(GROUPS, 200)),
-        ("okta groups (10000/page)", pages(GROUPS, 10_000)),
+        (
+            "okta app users, expand=user (500/page)",
+            common::pages(USERS, 500),
+        ),
+        ("okta app groups (200/page)", common::pages(GROUPS, 200)),
+        ("okta groups (10000/page)", common::pages(GROUPS, 10_000)),
         // Group push mappings are read only for a config that pushes groups; this one does not.
         ("okta connection, features, schema", 3),
         ("okta mapping list + get", 2),
         ("ws1 admin token, OAuth client, directories, domains", 4),
-        ("ws1 SCIM users (10000/page)", pages(USERS, 10_000)),
+        ("ws1 SCIM users (10000/page)", common::pages(USERS, 10_000)),
     ];
-    let fewest: usize = minimum.iter().map(|(_, n)| n).sum();
-    println!("\nrequests: {sent} sent, {fewest} the fewest the APIs allow; {writes} writes");
-    for (what, n) in minimum {
-        println!("  {n:>5}  {what}");
-    }
+    common::print_against_fewest(sent, &minimum, &format!("; {writes} writes"));
     // The longest chain: the apps list, then the app users' pages one after another (each
     // next link comes from the previous page); WS1 token, then the user pages, run beside it.
-    let chain = 1 + pages(USERS, 500) + 1;
+    let chain = 1 + common::pages(USERS, 500) + 1;
     println!(
         "\nwall time: {:.2} s; critical path {chain} sequential requests x {LATENCY_MS} ms = {:.2} s (wall/critical = {:.2})",
         elapsed.as_secs_f64(),

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use scimbridge::config::{self, Strictness};
@@ -123,43 +122,27 @@ async fn main() {
     let plan_time = t.elapsed();
     let after_plan = common::peak_memory_kib();
 
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for e in sb.shared.requests() {
-        *kinds
-            .entry(format!(
-                "{:4} {}",
-                e.service,
-                common::kind(&e.method, &e.path)
-            ))
-            .or_default() += 1;
-    }
-    let sent: usize = kinds.values().sum();
-    println!("\nrequests sent, by kind:");
-    for (k, n) in &kinds {
-        println!("  {n:>5}  {k}");
-    }
+    let sent = common::print_requests_by_kind(&sb.shared.requests());
     // The fewest the APIs allow: one page per page size, one request per single object. Every
     // config login is an app user, and app users come with their Okta user (`expand=user`,
     // reference §10), so no org user needs reading; the config pushes no group, so no push
     // mapping either; the directory does not exist yet, so it has no domains to read.
-    let pages = |n: usize, size: usize| n.div_ceil(size).max(1);
     let minimum = [
         ("okta apps list", 1),
-        ("okta groups (10000/page)", pages(GROUPS, 10_000)),
-        ("okta app users, expand=user (500/page)", pages(USERS, 500)),
-        ("okta app groups (200/page)", pages(GROUPS, 200)),
+        ("okta groups (10000/page)", common::pages(GROUPS, 10_000)),
+        (
+            "okta app users, expand=user (500/page)",
+            common::pages(USERS, 500),
+        ),
+        ("okta app groups (200/page)", common::pages(GROUPS, 200)),
         ("okta connection, features, schema", 3),
         ("okta mapping list + get", 2),
         ("ws1 admin token, OAuth client, directory list", 3),
     ];
-    let fewest: usize = minimum.iter().map(|(_, n)| n).sum();
     // The longest chain: the app list (1) followed by the app users' pages, each next link
     // coming from the page before; WS1's token then its reads (2) run beside it.
-    let chain = (1 + pages(USERS, 500)).max(2 + 1);
-    println!("\nrequests: {sent} sent, {fewest} the fewest the APIs allow");
-    for (what, n) in minimum {
-        println!("  {n:>5}  {what}");
-    }
+    let chain = (1 + common::pages(USERS, 500)).max(2 + 1);
+    common::print_against_fewest(sent, &minimum, "");
     println!(
         "\nwall time: read {:.2} s, plan {:.1} ms, config load {:.1} ms",
         read_time.as_secs_f64(),

@@ -1,5 +1,6 @@
 //! What the benchmarks share: reading the process's peak memory, a config for N users and
-//! groups against the in-process sandbox, and folding request paths into kinds.
+//! groups against the in-process sandbox, and counting requests by kind against the fewest the
+//! APIs allow.
 
 #![allow(dead_code)]
 
@@ -46,8 +47,37 @@ pub fn write_config(
     path
 }
 
+/// Prints the requests of `log` by service and kind; returns how many were sent.
+pub fn print_requests_by_kind(log: &[scimbridge::sandbox::LogEntry]) -> usize {
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in log {
+        *kinds
+            .entry(format!("{:4} {}", e.service, kind(&e.method, &e.path)))
+            .or_default() += 1;
+    }
+    println!("\nrequests sent, by kind:");
+    for (k, n) in &kinds {
+        println!("  {n:>5}  {k}");
+    }
+    kinds.values().sum()
+}
+
+/// How many pages of `size` hold `n` items (one, even when empty).
+pub fn pages(n: usize, size: usize) -> usize {
+    n.div_ceil(size).max(1)
+}
+
+/// Prints `sent` against `minimum` (what, fewest requests), with `extra` after the totals.
+pub fn print_against_fewest(sent: usize, minimum: &[(&str, usize)], extra: &str) {
+    let fewest: usize = minimum.iter().map(|(_, n)| n).sum();
+    println!("\nrequests: {sent} sent, {fewest} the fewest the APIs allow{extra}");
+    for (what, n) in minimum {
+        println!("  {n:>5}  {what}");
+    }
+}
+
 /// The request's kind: method and path with ids and queries folded.
-pub fn kind(method: &str, path: &str) -> String {
+fn kind(method: &str, path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     let folded: Vec<&str> = path
         .split('/')
