@@ -99,14 +99,11 @@ async fn apply(
                 .config
                 .as_ref()
                 .expect("clap requires -c without a plan");
-            let session = session::open(config, transport, printer)?;
-            let live = session.read().await?;
             let intent = AdminIntent {
                 confirm_handover: args.confirm_handover,
                 reissue_token: args.reissue_token,
             };
-            let plan = session::plan(&session, &live, intent, printer).await?;
-            (session, live, plan)
+            session::open_and_plan(config, transport, intent, printer).await?
         }
     };
     if text {

@@ -36,9 +36,9 @@ enum DriftFormat {
 pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let session = session::open(&args.config, transport, printer)?;
-        let live = session.read().await?;
-        let plan = session::plan(&session, &live, AdminIntent::default(), printer).await?;
+        let (session, live, plan) =
+            session::open_and_plan(&args.config, transport, AdminIntent::default(), printer)
+                .await?;
         let report = drift::detect(session.desired(), &session.services, &live, plan)
             .await
             .context("cannot check the data flow")?;

@@ -51,9 +51,9 @@ impl From<PlanFormat> for Format {
 pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let session = session::open(&args.config, transport, printer)?;
-        let live = session.read().await?;
-        let plan = session::plan(&session, &live, AdminIntent::default(), printer).await?;
+        let (session, _, plan) =
+            session::open_and_plan(&args.config, transport, AdminIntent::default(), printer)
+                .await?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));
         if let Some(out) = &args.out {
             saved::save(&session, &args.config, &plan, out)?;

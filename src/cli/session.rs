@@ -108,8 +108,22 @@ pub fn open(path: &Path, transport: &Transport, printer: &Printer) -> anyhow::Re
     Session::connect(loaded, transport.http_settings()?)
 }
 
+/// Opens a session for `path`, reads both services and plans with `intent`: what `plan`,
+/// `drift` and a fresh `apply` start with.
+pub async fn open_and_plan(
+    path: &Path,
+    transport: &Transport,
+    intent: AdminIntent,
+    printer: &Printer,
+) -> anyhow::Result<(Session, Live, Plan)> {
+    let session = open(path, transport, printer)?;
+    let live = session.read().await?;
+    let plan = plan(&session, &live, intent, printer).await?;
+    Ok((session, live, plan))
+}
+
 /// Plans from `live`; planning problems are printed as config diagnostics.
-pub async fn plan(
+async fn plan(
     session: &Session,
     live: &Live,
     intent: AdminIntent,
