@@ -10,20 +10,19 @@ use scimbridge::sandbox::RunningSandbox;
 use serde_json::{Value, json};
 
 use crate::reconcile::{
-    SCIM11, api_supports, app_id, apply_with, console_step, scimbridge, scimbridge_with, seeded,
-    token_out, writes,
+    Run, SCIM11, api_supports, app_id, apply_with, console_step, scimbridge, scimbridge_with,
+    seeded, token_out, writes,
 };
 use crate::support::http;
 
 const DAY: u64 = 86_400;
-/// The admin's word that the pending token was pasted.
-const CONFIRM: &[&str] = &[
-    "apply",
-    "-c",
-    SCIM11,
-    "--auto-approve",
-    "--confirm-handover",
-];
+
+/// `scimbridge apply -c` the SCIM 1.1 example `--auto-approve`, with `extra` flags.
+async fn apply(sb: &RunningSandbox, extra: &[&str]) -> Run {
+    let mut args = vec!["apply", "-c", SCIM11, "--auto-approve"];
+    args.extend_from_slice(extra);
+    scimbridge(sb, &args).await
+}
 
 fn okta_auth() -> String {
     format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN)
@@ -151,7 +150,7 @@ async fn a_year_of_the_token_manual_handover_rotation_expiry_lost_file_and_reiss
 
     // The console step, then an apply that sees provisioning turned on after the mint.
     console_step(&sb, &app_id(&sb).await, &read_token(&first), false).await;
-    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    let run = apply(&sb, &[]).await;
     assert_eq!(run.code, 0, "{run:?}");
     let block = managed_block(&sb).await;
     assert_eq!(
@@ -189,7 +188,7 @@ async fn a_year_of_the_token_manual_handover_rotation_expiry_lost_file_and_reiss
     // The rotated token is never pasted. Provisioning was on already (the old token): that must
     // not confirm anything, however often apply runs.
     for _ in 0..2 {
-        let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+        let run = apply(&sb, &[]).await;
         assert_eq!(run.code, 3, "{run:?}");
         assert!(
             run.stdout
@@ -251,19 +250,7 @@ async fn a_year_of_the_token_manual_handover_rotation_expiry_lost_file_and_reiss
     // A deliberate re-issue: nothing working is in Okta's hands, so the lost token is revoked
     // with its client.
     let (_dir4, reissued) = token_out();
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--reissue-token",
-            "--token-out",
-            &reissued,
-        ],
-    )
-    .await;
+    let run = apply(&sb, &["--reissue-token", "--token-out", &reissued]).await;
     assert_eq!(run.code, 1, "the proof still fails for dan: {run:?}");
     assert!(
         run.stdout
@@ -281,7 +268,7 @@ async fn a_year_of_the_token_manual_handover_rotation_expiry_lost_file_and_reiss
     console_step(&sb, &app_id(&sb).await, &read_token(&reissued), false).await;
     unassign_by_hand(&sb, "dan@corp.example.com").await;
     assign_by_hand(&sb, "dan@corp.example.com").await;
-    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    let run = apply(&sb, &[]).await;
     assert_eq!(run.code, 0, "{run:?}");
     let block = managed_block(&sb).await;
     assert_eq!(
@@ -301,31 +288,14 @@ async fn the_admin_confirms_a_rotation_and_a_superseded_token_is_reported_until_
     let (_dir, first) = token_out();
     assert_eq!(apply_with(sb.credentials(), SCIM11, &first).await.code, 3);
     console_step(&sb, &app_id(&sb).await, &read_token(&first), false).await;
-    assert_eq!(
-        scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"])
-            .await
-            .code,
-        0
-    );
+    assert_eq!(apply(&sb, &[]).await.code, 0);
     sb.clock.advance(Duration::from_secs(340 * DAY));
     let (_dir, rotated) = token_out();
     assert_eq!(apply_with(sb.credentials(), SCIM11, &rotated).await.code, 3);
     // Lost while the old token still works: the re-issue supersedes it (revoking it would cut
     // off the old token Okta uses now) and says so.
     let (_dir, reissued) = token_out();
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--reissue-token",
-            "--token-out",
-            &reissued,
-        ],
-    )
-    .await;
+    let run = apply(&sb, &["--reissue-token", "--token-out", &reissued]).await;
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
         run.stdout.contains("it stays valid until"),
@@ -333,7 +303,7 @@ async fn the_admin_confirms_a_rotation_and_a_superseded_token_is_reported_until_
         run.stdout
     );
     console_step(&sb, &app_id(&sb).await, &read_token(&reissued), false).await;
-    let run = scimbridge(&sb, CONFIRM).await;
+    let run = apply(&sb, &["--confirm-handover"]).await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
@@ -353,7 +323,7 @@ async fn the_admin_confirms_a_rotation_and_a_superseded_token_is_reported_until_
     );
     // Nothing pending any more: confirming again is refused before any write.
     sb.shared.clear_requests();
-    let run = scimbridge(&sb, CONFIRM).await;
+    let run = apply(&sb, &["--confirm-handover"]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr
@@ -413,18 +383,7 @@ async fn a_changed_scim_secret_is_disruptive_and_recreates_the_client() {
 #[tokio::test(flavor = "multi_thread")]
 async fn token_out_is_checked_before_the_first_write() {
     let sb = seeded().await;
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            "/nonexistent/dir/token",
-        ],
-    )
-    .await;
+    let run = apply(&sb, &["--token-out", "/nonexistent/dir/token"]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("its directory does not exist"),
@@ -433,18 +392,7 @@ async fn token_out_is_checked_before_the_first_write() {
     );
     let (dir, taken) = token_out();
     std::fs::write(&taken, "someone else's").expect("write");
-    let run = scimbridge(
-        &sb,
-        &[
-            "apply",
-            "-c",
-            SCIM11,
-            "--auto-approve",
-            "--token-out",
-            &taken,
-        ],
-    )
-    .await;
+    let run = apply(&sb, &["--token-out", &taken]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("already exists"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&taken).unwrap(), "someone else's");
@@ -595,7 +543,7 @@ async fn a_token_left_to_expire_is_drift_and_the_next_apply_replaces_it() {
             .contains("WS1 rejects Okta's pushes (HTTP 401) since then"),
         "{token}"
     );
-    let run = scimbridge(&sb, &["apply", "-c", SCIM11, "--auto-approve"]).await;
+    let run = apply(&sb, &[]).await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains("the token Okta holds expired"),
