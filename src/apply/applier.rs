@@ -139,12 +139,7 @@ impl Applier {
         record.via = Via::Console;
         let (recreated, digest) = (minted.client_recreated, minted.secret_digest);
         self.rewrite_app(id, |app, _, block| {
-            let provisioning_after = app.features.iter().any(|f| {
-                matches!(
-                    f.as_str(),
-                    "PUSH_NEW_USERS" | "PUSH_PROFILE_UPDATES" | "PUSH_USER_DEACTIVATION"
-                )
-            });
+            let provisioning_after = okta::provisioning_on(&app.features);
             record.provisioning_at_mint = Some(provisioning_before || provisioning_after);
             block.record_new_token(record, recreated);
             block.secret_digest = Some(digest);

@@ -234,9 +234,7 @@ fn evidence(
 
 /// Whether Okta shows provisioning on for the app (its read-only `features[]`).
 pub fn provisioning_on(app: &AppLive) -> bool {
-    app.features.iter().any(|f| {
-        f == "PUSH_NEW_USERS" || f == "PUSH_PROFILE_UPDATES" || f == "PUSH_USER_DEACTIVATION"
-    })
+    crate::providers::okta::provisioning_on(&app.features)
 }
 
 impl TokenStatus {

@@ -88,6 +88,14 @@ impl App {
     }
 }
 
+/// Whether an app's read-only `features[]` show Okta's provisioning on: any of the To App
+/// pushes (§7).
+pub fn provisioning_on(features: &[String]) -> bool {
+    features.iter().any(|f| {
+        f == "PUSH_NEW_USERS" || f == "PUSH_PROFILE_UPDATES" || f == "PUSH_USER_DEACTIVATION"
+    })
+}
+
 impl App {
     /// Sets the admin note (`settings.notes.admin`) on the whole object, for the next
     /// [`OktaClient::replace_app`].
