@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::session::Session;
 use crate::plan::{self, AdminIntent, Plan};
 use crate::state::Live;
-use crate::state::read::fingerprints;
+use crate::state::read::{fingerprints, sha256_hex};
 
 /// What a saved plan's first field says, so another JSON file is not taken for one.
 const KIND: &str = "scimbridge-saved-plan";
@@ -74,14 +74,6 @@ pub struct SavedPlan {
     pub config: ConfigDigest,
     pub tenants: Tenants,
     pub plan: Plan,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn body_checksum(body: &Body) -> String {

@@ -646,11 +646,18 @@ mod erased {
     impl<T: Serialize> Digestible for T {
         fn digest(&self) -> String {
             let json = serde_json::to_vec(self).unwrap_or_default();
-            let hash = ring::digest::digest(&ring::digest::SHA256, &json);
-            hash.as_ref()[..8]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
+            let mut hex = super::sha256_hex(&json);
+            hex.truncate(16);
+            hex
         }
     }
+}
+
+/// SHA-256 of `bytes`, as lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
