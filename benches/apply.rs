@@ -5,6 +5,8 @@
 //! The app is converged first (automatic path, no users); then the config names 1,000 users and
 //! the real binary applies it, as a user would.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -69,9 +71,7 @@ async fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|");
     for limit in [600u32, 400] {
-        let users: Vec<_> = (0..USERS)
-            .map(|i| json!({"login": format!("user{i}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
-            .collect();
+        let (users, _) = common::seed_people(USERS, 0);
         let sb = start(SandboxOptions {
             seed: Some(json!({"okta": {"users": users}})),
             ..SandboxOptions::default()

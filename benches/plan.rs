@@ -23,12 +23,7 @@ const LATENCY_MS: u64 = 50;
 
 #[tokio::main]
 async fn main() {
-    let users: Vec<_> = (0..USERS)
-        .map(|i| json!({"login": format!("user{i}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
-        .collect();
-    let groups: Vec<_> = (0..GROUPS)
-        .map(|i| json!({"name": format!("Group {i}"), "members": []}))
-        .collect();
+    let (users, groups) = common::seed_people(USERS, GROUPS);
     let logins: Vec<String> = (0..USERS).map(|i| format!("user{i}@example.com")).collect();
     let seed = json!({"okta": {"users": users, "groups": groups,
         "apps": [{"name": "scim1testapp", "label": "Workspace ONE Access", "users": logins}]}});

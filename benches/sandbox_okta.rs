@@ -52,9 +52,7 @@ async fn run(
 
 #[tokio::main]
 async fn main() {
-    let users: Vec<Value> = (0..USERS)
-        .map(|i| json!({"login": format!("user{i}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
-        .collect();
+    let (users, _) = common::seed_people(USERS, 0);
     let assigned: Vec<String> = (0..ASSIGNED)
         .map(|i| format!("user{i}@example.com"))
         .collect();

@@ -17,6 +17,21 @@ pub fn peak_memory_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The Okta people of a sandbox seed: `users` users (`user{i}@example.com`, the logins
+/// [`write_config`] names) and `groups` empty groups (`Group {i}`).
+pub fn seed_people(
+    users: usize,
+    groups: usize,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let users = (0..users)
+        .map(|i| serde_json::json!({"login": format!("user{i}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
+        .collect();
+    let groups = (0..groups)
+        .map(|i| serde_json::json!({"name": format!("Group {i}"), "members": []}))
+        .collect();
+    (users, groups)
+}
+
 /// Writes a config naming `users` users (`user{i}@example.com`) and `groups` groups
 /// (`Group {i}`) for the sandbox at these URLs, its secrets in files beside it (so it loads in
 /// this process and in the binary alike); returns its path.
