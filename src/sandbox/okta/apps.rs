@@ -64,7 +64,9 @@ async fn list_apps(AxState(okta): AxState<Okta>, list: Listing) -> R {
         .apps
         .keys()
         .map(|id| (id.clone(), app_view(&s, id)))
-        .filter(|(_, a)| prefix.fits([a["name"].as_str(), a["label"].as_str()]) && meets(a, &terms))
+        .filter(|(_, a)| {
+            prefix.fits(|| [a["name"].as_str(), a["label"].as_str()]) && meets(a, &terms)
+        })
         .collect();
     list.page(items, Value::clone, APPS, "/api/v1/apps")
 }

@@ -139,13 +139,15 @@ async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, li
         .users
         .iter()
         .filter(|(uid, au)| {
-            let profile = &s.users[*uid]["profile"];
-            prefix.fits([
-                Some(au.user_name.as_str()),
-                profile["firstName"].as_str(),
-                profile["lastName"].as_str(),
-                profile["email"].as_str(),
-            ])
+            prefix.fits(|| {
+                let profile = &s.users[*uid]["profile"];
+                [
+                    Some(au.user_name.as_str()),
+                    profile["firstName"].as_str(),
+                    profile["lastName"].as_str(),
+                    profile["email"].as_str(),
+                ]
+            })
         })
         .map(|(uid, au)| (uid.clone(), (uid, au)))
         .collect();
@@ -243,7 +245,7 @@ async fn list_app_groups(AxState(okta): AxState<Okta>, Path(id): Path<String>, l
     let items = app
         .groups
         .iter()
-        .filter(|(gid, _)| prefix.fits([s.groups[*gid].0["profile"]["name"].as_str()]))
+        .filter(|(gid, _)| prefix.fits(|| [s.groups[*gid].0["profile"]["name"].as_str()]))
         .map(|(gid, v)| (gid.clone(), v.clone()))
         .collect();
     list.page(

@@ -298,12 +298,16 @@ impl NamePrefix {
         Self(q.get("q").map(|p| p.to_lowercase()))
     }
 
-    /// Whether one of `names` starts with the prefix; without a prefix, every item fits.
-    pub(super) fn fits<'a>(&self, names: impl IntoIterator<Item = Option<&'a str>>) -> bool {
+    /// Whether one of the `names` starts with the prefix; without a prefix, every item fits
+    /// and `names` is not called (a list scans every item on each page).
+    pub(super) fn fits<'a, I>(&self, names: impl FnOnce() -> I) -> bool
+    where
+        I: IntoIterator<Item = Option<&'a str>>,
+    {
         let Some(prefix) = &self.0 else {
             return true;
         };
-        names
+        names()
             .into_iter()
             .flatten()
             .any(|n| n.to_lowercase().starts_with(prefix))

@@ -55,9 +55,11 @@ async fn list_users(AxState(okta): AxState<Okta>, list: Listing) -> R {
             .users
             .iter()
             .filter(|(_, u)| {
-                let names =
-                    ["login", "firstName", "lastName", "email"].map(|k| u["profile"][k].as_str());
-                meets(u, &terms) && prefix.fits(names)
+                meets(u, &terms)
+                    && prefix.fits(|| {
+                        ["login", "firstName", "lastName", "email"]
+                            .map(|k| u["profile"][k].as_str())
+                    })
             })
             .map(|(id, u)| (id.clone(), u))
             .collect(),
@@ -85,7 +87,7 @@ async fn list_groups(AxState(okta): AxState<Okta>, list: Listing) -> R {
     let items = s
         .groups
         .iter()
-        .filter(|(_, (g, _))| meets(g, &terms) && prefix.fits([g["profile"]["name"].as_str()]))
+        .filter(|(_, (g, _))| meets(g, &terms) && prefix.fits(|| [g["profile"]["name"].as_str()]))
         .map(|(id, (g, _))| (id.clone(), g.clone()))
         .collect();
     list.page(items, Value::clone, GROUPS, "/api/v1/groups")
