@@ -6,7 +6,10 @@
 //! Okta's app `PUT` replaces the whole object, so app changes are read-modify-write of the raw
 //! object as read just before; the managed block is the only part of the admin note written.
 //! The bearer token lives in memory from minting to handover: it goes to Okta's API or to the
-//! `--token-out` file (created new, mode 0600), never anywhere else.
+//! `--token-out` file (created new, mode 0600), never anywhere else. A token is asked for once,
+//! after the managed block records the mint ([`note::MintIntent`]), so a lost answer or a run
+//! killed before the token is recorded leaves an account of it. Under a lease, every write of
+//! the managed block first checks that the lease is still this run's.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -16,14 +19,14 @@ use anyhow::{Context, anyhow, bail};
 use super::executor::{Ran, Runner};
 use super::token_file::TokenFile;
 use crate::ids::{MappingId, OktaAppId};
-use crate::plan::{Action, AppRef, ConfirmHandover, Op};
+use crate::plan::{Action, AppRef, ConfirmHandover, HandoverVia, Op};
 use crate::providers::okta::{self, Capability, MappingProperty, SchemaAttribute, ToAppToggles};
 use crate::providers::ws1::OAuth2ClientSpec;
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
 use crate::state::Timestamp;
 use crate::state::note::{
-    self, Confirmation, ConfirmedBy, Handover, ManagedBlock, TokenRecord, Via,
+    self, Confirmation, ConfirmedBy, Handover, Lease, ManagedBlock, MintIntent, TokenRecord, Via,
 };
 use crate::state::read::Services;
 
@@ -33,8 +36,11 @@ struct Minted {
     record: TokenRecord,
     /// The client was recreated in this run: every earlier token is revoked.
     client_recreated: bool,
-    /// The digest of the secret this mint proved to be the client's.
-    secret_digest: String,
+    /// The digest of the secret this mint proved to be the client's (none for a token taken
+    /// up from a file: that proves nothing of the secret configured now).
+    secret_digest: Option<String>,
+    /// Already in the `--token-out` file (taken up from it), so not written again.
+    in_file: bool,
 }
 
 /// Runs plan actions against Okta and WS1 Access.
@@ -47,17 +53,30 @@ pub struct Applier {
     /// The app this run created, for actions that refer to it.
     created_app: Mutex<Option<OktaAppId>>,
     minted: Mutex<Option<Minted>>,
+    /// The lease this run holds (or puts into the app it creates), if it runs under one.
+    lease: Option<Lease>,
 }
 
 impl Applier {
-    pub fn new(services: Services, scim_secret: Secret, token_out: Option<TokenFile>) -> Self {
+    pub fn new(
+        services: Services,
+        scim_secret: Secret,
+        token_out: Option<TokenFile>,
+        lease: Option<Lease>,
+    ) -> Self {
         Self {
             services,
             scim_secret,
             token_out: Mutex::new(token_out),
             created_app: Mutex::new(None),
             minted: Mutex::new(None),
+            lease,
         }
+    }
+
+    /// The app this run created, if it did.
+    pub fn created_app(&self) -> Option<OktaAppId> {
+        lock(&self.created_app).clone()
     }
 
     fn app_id(&self, app: &AppRef) -> anyhow::Result<OktaAppId> {
@@ -76,16 +95,7 @@ impl Applier {
         id: &OktaAppId,
         change: impl FnOnce(&mut okta::App, &mut String, &mut ManagedBlock),
     ) -> anyhow::Result<()> {
-        let okta = &self.services.okta;
-        let mut app = okta.get_app(id).await.context("cannot read the app")?;
-        let (mut user_note, block) = note::split(app.admin_note.as_deref().unwrap_or_default());
-        let mut block = block.unwrap_or_default();
-        change(&mut app, &mut user_note, &mut block);
-        app.set_admin_note(&note::compose(non_empty(&user_note), &block));
-        okta.replace_app(&app)
-            .await
-            .context("cannot update the app")?;
-        Ok(())
+        rewrite_app(&self.services.okta, id, self.lease.as_ref(), change).await
     }
 
     /// Takes the token minted earlier in this run.
@@ -115,7 +125,7 @@ impl Applier {
         let (recreated, digest) = (minted.client_recreated, minted.secret_digest);
         self.rewrite_app(id, |_, _, block| {
             block.record_new_token(record, recreated);
-            block.secret_digest = Some(digest);
+            block.secret_digest = digest.or(block.secret_digest.take());
         })
         .await?;
         Ok(Ran::Done)
@@ -130,10 +140,14 @@ impl Applier {
         provisioning_before: bool,
     ) -> anyhow::Result<Ran> {
         let minted = self.take_minted()?;
-        lock(&self.token_out)
-            .as_mut()
-            .ok_or_else(|| anyhow!("the token must be handed over by hand: give --token-out FILE"))?
-            .write(&minted.token)?;
+        if !minted.in_file {
+            lock(&self.token_out)
+                .as_mut()
+                .ok_or_else(|| {
+                    anyhow!("the token must be handed over by hand: give --token-out FILE")
+                })?
+                .write(&minted.token)?;
+        }
         let mut record = minted.record;
         record.handover = Handover::Pending;
         record.via = Via::Console;
@@ -142,10 +156,129 @@ impl Applier {
             let provisioning_after = okta::provisioning_on(&app.features);
             record.provisioning_at_mint = Some(provisioning_before || provisioning_after);
             block.record_new_token(record, recreated);
-            block.secret_digest = Some(digest);
+            block.secret_digest = digest.or(block.secret_digest.take());
         })
-        .await?;
+        .await
+        .context("the token is in the --token-out file, but recording it failed: the next apply takes it up from there")?;
         Ok(Ran::ManualPending)
+    }
+
+    /// Records the mint in the managed block, asks WS1 for the token once, and tests it the way
+    /// Okta's "Test API Credentials" does. A request that may have reached WS1 is never sent
+    /// again: the record says a token may be live until the next run accounts for it.
+    async fn mint(
+        &self,
+        app: &OktaAppId,
+        client_id: String,
+        client_recreated: bool,
+        handover: HandoverVia,
+        ttl_minutes: u64,
+    ) -> anyhow::Result<Ran> {
+        let ws1 = &self.services.ws1;
+        let now = ws1
+            .server_now()
+            .or(self.services.okta.server_now())
+            .unwrap_or_default();
+        let file = match handover {
+            HandoverVia::Api => None,
+            HandoverVia::Manual | HandoverVia::Probe => lock(&self.token_out)
+                .as_ref()
+                .and_then(|f| std::path::absolute(f.path()).ok())
+                .map(|p| p.display().to_string())
+                .filter(|p| note::fits_a_line(p)),
+        };
+        let intent = MintIntent {
+            client_id: client_id.clone(),
+            started_at: Timestamp(now),
+            expires_by: Timestamp(now).plus_minutes(ttl_minutes),
+            file,
+        };
+        let expires_by = intent.expires_by;
+        self.rewrite_app(app, |_, _, block| {
+            block.begin_mint(intent, client_recreated)
+        })
+        .await
+        .context("cannot record the mint in the app's managed block, so no token was asked for")?;
+        let minted = match ws1.mint_token(&client_id, &self.scim_secret).await {
+            Ok(minted) => minted,
+            Err(e) if e.kind() == ErrorKind::Auth => {
+                self.forget_mint(app).await;
+                return Err(e).context(format!(
+                    "WS1 refused the SCIM client's secret (ws1.scim_client.secret, WS1_SCIM_CLIENT_SECRET in the examples): it is not the secret set on the client `{client_id}`; set the right one, or change it on purpose (scimbridge then recreates the client, --allow-destroy)"
+                ));
+            }
+            Err(e) if maybe_issued(e.kind()) => {
+                return Err(e).context(format!(
+                    "the token request reached WS1 but its answer was lost, so WS1 may have issued a token nobody holds (valid until {expires_by} at most); it is not asked for again: the app's managed block records the unfinished mint and the next plan accounts for it"
+                ));
+            }
+            Err(e) => {
+                self.forget_mint(app).await;
+                return Err(e).context("cannot mint the bearer token");
+            }
+        };
+        ws1.test_api_credentials(&minted.token)
+            .await
+            .context("the new token fails the SCIM credentials test; it stays recorded as an unfinished mint")?;
+        let minted_at = Timestamp(minted.issued_at.unwrap_or(now));
+        let expires_at = Timestamp(
+            minted
+                .expires_at
+                .unwrap_or(minted_at.0 + minted.expires_in.as_secs() as i64),
+        );
+        // The mint proved the secret; its slow digest is worked out off the runtime.
+        let secret = self.scim_secret.clone();
+        let secret_digest = tokio::task::spawn_blocking(move || secret.digest())
+            .await
+            .context("cannot digest the SCIM client secret")?;
+        *lock(&self.minted) = Some(Minted {
+            token: minted.token,
+            record: pending(client_id, minted_at, expires_at),
+            client_recreated,
+            secret_digest: Some(secret_digest),
+            in_file: false,
+        });
+        Ok(Ran::Done)
+    }
+
+    /// Takes up the token an interrupted run wrote to `file`: it must authenticate as the SCIM
+    /// client now (the test Okta runs), and its lifetime is read from it.
+    async fn adopt(
+        &self,
+        client_id: String,
+        file: &str,
+        started_at: Timestamp,
+        expires_by: Timestamp,
+    ) -> anyhow::Result<()> {
+        let text = read_token_file(std::path::Path::new(file))?;
+        let token = Secret::new(text);
+        self.services
+            .ws1
+            .test_api_credentials(&token)
+            .await
+            .with_context(|| format!("the token in {file} (written by an interrupted apply) fails the SCIM credentials test: remove the file, and the next plan mints a new token and counts that one as a stray"))?;
+        let (iat, exp) = crate::providers::ws1::jwt_times(token.expose());
+        let minted_at = Timestamp(iat.unwrap_or(started_at.0));
+        let expires_at = Timestamp(exp.unwrap_or(expires_by.0));
+        *lock(&self.minted) = Some(Minted {
+            token,
+            record: pending(client_id, minted_at, expires_at),
+            client_recreated: false,
+            secret_digest: None,
+            in_file: true,
+        });
+        Ok(())
+    }
+
+    /// Clears the mint record after WS1 refused the request (no token was issued). Best
+    /// effort: if it fails, the record stays and is reported as a token that may be live.
+    async fn forget_mint(&self, app: &OktaAppId) {
+        if let Err(e) = self
+            .rewrite_app(app, |_, _, block| block.minting = None)
+            .await
+        {
+            tracing::warn!("cannot clear the refused mint from the managed block: {e:#}");
+        }
     }
 
     async fn mapping_id(
@@ -220,48 +353,23 @@ impl Applier {
             Op::MintToken {
                 client_id,
                 client_recreated,
-                ..
+                handover,
+                app,
+                access_token_ttl,
             } => {
-                let minted = match ws1.mint_token(&client_id, &self.scim_secret).await {
-                    Ok(minted) => minted,
-                    Err(e) if e.kind() == ErrorKind::Auth => {
-                        return Err(e).context(format!(
-                            "WS1 refused the SCIM client's secret (ws1.scim_client.secret, WS1_SCIM_CLIENT_SECRET in the examples): it is not the secret set on the client `{client_id}`; set the right one, or change it on purpose (scimbridge then recreates the client, --allow-destroy)"
-                        ));
-                    }
-                    Err(e) => return Err(e).context("cannot mint the bearer token"),
-                };
-                // Tested the way Okta's "Test API Credentials" does, before anyone relies on it.
-                ws1.test_api_credentials(&minted.token)
-                    .await
-                    .context("the new token fails the SCIM credentials test")?;
-                let now = ws1.server_now().unwrap_or_default();
-                let minted_at = Timestamp(minted.issued_at.unwrap_or(now));
-                let expires_at = Timestamp(
-                    minted
-                        .expires_at
-                        .unwrap_or(minted_at.0 + minted.expires_in.as_secs() as i64),
-                );
-                // The mint proved the secret; its slow digest is worked out off the runtime.
-                let secret = self.scim_secret.clone();
-                let secret_digest = tokio::task::spawn_blocking(move || secret.digest())
-                    .await
-                    .context("cannot digest the SCIM client secret")?;
-                *lock(&self.minted) = Some(Minted {
-                    token: minted.token,
-                    record: TokenRecord {
-                        client_id,
-                        minted_at,
-                        expires_at,
-                        handover: Handover::Pending,
-                        via: Via::Console,
-                        provisioning_at_mint: None,
-                        others_known: false,
-                        confirmed: None,
-                    },
-                    client_recreated,
-                    secret_digest,
-                });
+                let id = self.app_id(&app)?;
+                return self
+                    .mint(&id, client_id, client_recreated, handover, access_token_ttl)
+                    .await;
+            }
+            Op::AdoptToken {
+                app: _,
+                client_id,
+                file,
+                started_at,
+                expires_by,
+            } => {
+                self.adopt(client_id, &file, started_at, expires_by).await?;
             }
             Op::CreateDirectory { name, domains } => {
                 create_or_recover(
@@ -277,7 +385,8 @@ impl Applier {
                 key,
                 admin_note,
             } => {
-                let block = ManagedBlock::new(key.clone());
+                let mut block = ManagedBlock::new(key.clone());
+                block.lease = self.lease.clone();
                 let note = note::compose(admin_note.as_deref(), &block);
                 let created = okta.create_app(&catalog_name, &fields, &note, true).await;
                 // Okta refusing the catalog name is the config's to fix (the internal names
@@ -289,6 +398,15 @@ impl Applier {
                             .causes
                             .iter()
                             .any(|c| c.starts_with("name"))
+                });
+                // Another run creating the same app at the same time: Okta refuses the second
+                // label (E0000040), and the app found by its key is the other run's.
+                let created = created.map_err(|e| {
+                    if e.code() == Some("E0000040") {
+                        e.with_kind(ErrorKind::Conflict)
+                    } else {
+                        e
+                    }
                 });
                 let id = create_or_recover("the app", created.map(|app| app.id), || {
                     self.find_app_by_key(&catalog_name, &key)
@@ -303,6 +421,13 @@ impl Applier {
                         e
                     }
                 })?;
+                // A recovered app must carry this run's lease; else another run made it and
+                // goes on with it (the next note write would refuse anyway, after more work).
+                if let Some(lease) = &self.lease {
+                    let app = okta.get_app(&id).await.context("cannot read the app")?;
+                    let (_, block) = note::split(app.admin_note.as_deref().unwrap_or_default());
+                    held_by_us(block.as_ref(), lease)?;
+                }
                 *lock(&self.created_app) = Some(id);
             }
             Op::UpdateApp {
@@ -529,6 +654,90 @@ impl Runner for Applier {
 
 /// The created object; when the create failed in a way after which the object may exist
 /// anyway (a lost answer, a duplicate refused), the one `lookup` finds.
+/// The record of a token just minted or taken up, its handover pending.
+fn pending(client_id: String, minted_at: Timestamp, expires_at: Timestamp) -> TokenRecord {
+    TokenRecord {
+        client_id,
+        minted_at,
+        expires_at,
+        handover: Handover::Pending,
+        via: Via::Console,
+        provisioning_at_mint: None,
+        others_known: false,
+        confirmed: None,
+    }
+}
+
+/// Reads the app, checks the lease (when the run holds one), lets `change` edit the app, its
+/// user note and its managed block, and writes the whole object back.
+pub(super) async fn rewrite_app(
+    okta: &okta::OktaClient,
+    id: &OktaAppId,
+    lease: Option<&Lease>,
+    change: impl FnOnce(&mut okta::App, &mut String, &mut ManagedBlock),
+) -> anyhow::Result<()> {
+    let mut app = okta.get_app(id).await.context("cannot read the app")?;
+    let (mut user_note, block) = note::split(app.admin_note.as_deref().unwrap_or_default());
+    if let Some(lease) = lease {
+        held_by_us(block.as_ref(), lease)?;
+    }
+    let mut block = block.unwrap_or_default();
+    change(&mut app, &mut user_note, &mut block);
+    app.set_admin_note(&note::compose(non_empty(&user_note), &block));
+    okta.replace_app(&app)
+        .await
+        .context("cannot update the app")?;
+    Ok(())
+}
+
+/// Refuses unless the block carries `lease`: another apply took the pair over.
+pub(super) fn held_by_us(block: Option<&ManagedBlock>, lease: &Lease) -> anyhow::Result<()> {
+    match block.and_then(|b| b.lease.as_ref()) {
+        Some(held) if held.run == lease.run => Ok(()),
+        Some(other) => bail!(
+            "another apply (run {}) holds the app's lease until {}: this run stops here, before writing more; plan again once it has finished",
+            other.run,
+            other.until
+        ),
+        None => bail!(
+            "this run's lease on the app is gone (another apply released or replaced it): this run stops here, before writing more; plan again"
+        ),
+    }
+}
+
+/// Whether a failed token request may still have produced a token: it reached WS1 and no
+/// refusal came back.
+fn maybe_issued(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Transport | ErrorKind::Server | ErrorKind::Decode
+    )
+}
+
+/// The most a token file may hold: a JWT is a few KB.
+const TOKEN_FILE_LIMIT: u64 = 64 * 1024;
+
+/// Reads a `--token-out` file an earlier run wrote: a regular file of bounded size.
+fn read_token_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let shown = path.display();
+    let meta = std::fs::symlink_metadata(path).with_context(|| format!("cannot read {shown}"))?;
+    if !meta.is_file() || meta.len() > TOKEN_FILE_LIMIT {
+        bail!(
+            "{shown} is not a token file scimbridge wrote (not a regular file of at most 64 KiB)"
+        );
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(TOKEN_FILE_LIMIT).read_to_string(&mut text))
+        .with_context(|| format!("cannot read {shown}"))?;
+    let token = text.trim();
+    if token.is_empty() {
+        bail!("{shown} is empty: the interrupted run did not write its token there");
+    }
+    Ok(token.to_owned())
+}
+
 async fn create_or_recover<T, F>(
     what: &str,
     created: Result<T, ApiError>,
@@ -561,7 +770,7 @@ fn recoverable(kind: ErrorKind) -> bool {
     )
 }
 
-fn non_empty(text: &str) -> Option<&str> {
+pub(super) fn non_empty(text: &str) -> Option<&str> {
     (!text.trim().is_empty()).then_some(text)
 }
 

@@ -10,6 +10,7 @@ pub mod dataflow;
 pub mod drift;
 pub mod executor;
 pub mod expression;
+pub mod lease;
 pub mod operation;
 pub mod saved;
 pub mod session;

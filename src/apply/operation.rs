@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::applier::Applier;
 use super::dataflow::UserReport;
 use super::executor::{self, Outcome, Report};
+use super::lease;
 use super::session::{PlanError, Session};
 use super::token_file::TokenFile;
 use super::verify;
@@ -83,9 +84,11 @@ pub fn preflight(plan: &Plan, options: &Options) -> anyhow::Result<Option<TokenF
     Ok(Some(file))
 }
 
-/// Whether the plan has anything for scimbridge to run (manual steps alone are the admin's).
+/// Whether the plan has anything for scimbridge to run now: an action that is not a manual
+/// step and does not build on one (manual steps, and what waits on them, are the admin's).
 pub fn runnable(plan: &Plan) -> bool {
-    plan.actions.iter().any(|a| !matches!(a.op, Op::Manual))
+    let manual = |i: usize| matches!(plan.actions[i].op, Op::Manual);
+    (0..plan.actions.len()).any(|i| !manual(i) && plan.waiting_on(i, manual).is_none())
 }
 
 /// What happened to one action of the applied plan.
@@ -174,12 +177,29 @@ pub async fn run(
 ) -> anyhow::Result<ApplyReport> {
     let token_path = token_file.as_ref().map(|f| f.path().to_owned());
     let outcomes = if runnable(&plan) {
-        let applier = Applier::new(
-            session.services.clone(),
+        let services = &session.services;
+        let lease = lease::new_lease(services);
+        lease::take(
+            services,
+            before,
+            session.desired().okta.app.key.as_str(),
+            &lease,
+        )
+        .await?;
+        let applier = Arc::new(Applier::new(
+            services.clone(),
             session.resolved.scim_client_secret.clone(),
             token_file,
-        );
-        let Report { outcomes } = executor::execute(&plan, Arc::new(applier), CONCURRENCY).await;
+            Some(lease.clone()),
+        ));
+        let existing = before.okta.app.as_ref().map(|a| a.id.clone());
+        let app = || existing.clone().or_else(|| applier.created_app());
+        let work = executor::execute(&plan, applier.clone(), CONCURRENCY);
+        let Report { outcomes } = lease::renewing(services, app, &lease, work).await;
+        if let Some(id) = app() {
+            lease::release(services, &id, &lease).await;
+        }
+        drop(applier);
         outcomes
             .into_iter()
             .zip(&plan.actions)

@@ -26,7 +26,7 @@ use crate::state::read::{fingerprints, sha256_hex};
 /// What a saved plan's first field says, so another JSON file is not taken for one.
 const KIND: &str = "scimbridge-saved-plan";
 /// The version of the saved plan's shape.
-pub const SAVED_FORMAT_VERSION: u32 = 1;
+pub const SAVED_FORMAT_VERSION: u32 = 2;
 
 /// The tenants a plan was made against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -330,11 +330,26 @@ pub enum Op {
         scope: String,
         access_token_ttl: u64,
     },
+    /// Records the mint in the app's managed block, then asks WS1 for a token (once: a lost
+    /// answer is never asked again, the record accounts for what it may have issued).
     MintToken {
         client_id: String,
         handover: HandoverVia,
         /// The client is new or recreated earlier in this plan: no earlier token of it works.
         client_recreated: bool,
+        /// The app whose managed block records the mint.
+        app: AppRef,
+        /// The client's access-token TTL in minutes: how long the token may live.
+        access_token_ttl: u64,
+    },
+    /// Takes up the token an interrupted run minted and wrote to `file` before it could record
+    /// it (the block's unfinished mint), instead of minting another; checked against WS1 first.
+    AdoptToken {
+        app: AppRef,
+        client_id: String,
+        file: String,
+        started_at: Timestamp,
+        expires_by: Timestamp,
     },
     CreateDirectory {
         name: String,

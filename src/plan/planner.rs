@@ -148,6 +148,8 @@ enum Mint {
     Rotate,
     /// A fresh token for a pending handover whose file may be lost (`--reissue-token`).
     Reissue,
+    /// The token an interrupted run minted and wrote to its file, taken up instead of a mint.
+    Adopt,
 }
 
 /// Why the SCIM client is deleted and created again, if it is.
@@ -433,6 +435,42 @@ impl Planner<'_> {
             .app
             .and_then(|a| a.managed.as_ref())
             .and_then(|m| m.token.as_ref());
+        let unfinished = self
+            .app
+            .and_then(|a| a.managed.as_ref())
+            .and_then(|m| m.minting.as_ref());
+        // A run that died between writing the token file and recording it: take that token up.
+        if let Some(intent) = unfinished
+            && let Some(file) = &intent.file
+            && replacing.is_none()
+            && !reissue
+            && self.live.ws1.scim_client.is_some()
+            && intent.client_id == client_id
+            && self.app.is_some_and(|a| a.minting_file_ready)
+        {
+            let mut a = action(
+                Resource::Token(client_id.clone()),
+                Kind::Update,
+                &want.at,
+                Op::AdoptToken {
+                    app: self.app_ref(),
+                    client_id,
+                    file: file.clone(),
+                    started_at: intent.started_at,
+                    expires_by: intent.expires_by,
+                },
+            );
+            a.reason = Some(format!(
+                "an apply minted a token at {} and wrote it to {file}, but stopped before recording it: that token is recorded (after a test against WS1) instead of minting another",
+                intent.started_at
+            ));
+            a.changes = vec![Change::new(
+                "bearer_token",
+                Value::Text("unrecorded".into()),
+                Value::Text("recorded, handover pending".into()),
+            )];
+            return (Mint::Adopt, Some(a));
+        }
         let (mint, reason) = match (replacing, status.state) {
             _ if self.live.ws1.scim_client.is_none() => {
                 (Mint::First, "a new client has no token yet".to_owned())
@@ -509,9 +547,17 @@ impl Planner<'_> {
                 client_id,
                 handover,
                 client_recreated: self.fresh_client,
+                app: self.app_ref(),
+                access_token_ttl: want.access_token_ttl.0,
             },
         );
         a.reason = Some(reason);
+        if let Some(intent) = unfinished.filter(|_| !self.fresh_client) {
+            a.notes.push(format!(
+                "an earlier apply began a mint at {} that was never recorded: if WS1 issued that token, nobody holds it and it stays valid until {} at most; it is recorded as a stray",
+                intent.started_at, intent.expires_by
+            ));
+        }
         a.changes = vec![Change::new(
             "bearer_token",
             if mint == Mint::First {
@@ -1491,8 +1537,9 @@ fn needs(a: &Action, b: &Action) -> bool {
     let readies_app = creates_app || matches!(b.op, Op::UpdateApp { activate: true, .. });
     match (&a.resource, &b.resource) {
         (Token(_), ScimClient(_)) => true,
-        // Minted only once the app that records it exists.
-        (Token(_), App(_)) => creates_app,
+        // Minted only once the app that records it is right: a token is never asked for while
+        // a step it depends on may still fail.
+        (Token(_), App(_)) => true,
         (Connection(_), Token(_)) => true,
         (Connection(_), App(_)) => readies_app,
         (Attribute(_), App(_)) => creates_app,

@@ -133,8 +133,13 @@ pub fn assess(
                 .collect()
         })
         .unwrap_or_default();
+    // A mint that was never recorded may have left a live token: it counts as a stray.
     let strays = block
-        .map(|b| b.strays.clone())
+        .map(|b| {
+            let mut strays = b.strays.clone();
+            strays.extend(b.minting.as_ref().map(|m| m.prior()));
+            strays
+        })
         .unwrap_or_default()
         .into_iter()
         .filter(|s| s.client_id == client_id && now.is_none_or(|n| s.expires_at > n))
@@ -217,8 +222,8 @@ fn evidence(
     // or all at the mint when the client was new or recreated; a token scimbridge knows
     // nothing of (set up by hand) may work any time, so then a push proves nothing.
     let block = block?;
-    let others = block.previous.iter().chain(&block.strays);
-    let after = others
+    let after = block
+        .others()
         .map(|t| t.expires_at)
         .chain([newest.minted_at])
         .max()

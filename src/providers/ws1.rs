@@ -287,10 +287,14 @@ impl Ws1Client {
 
     /// `POST /SAAS/auth/oauthtoken` with Basic client auth and `grant_type` in the form body
     /// (§3.1). The token request changes nothing, so it may be retried.
+    /// Asks the token endpoint for a client-credentials token. `repeatable`: whether a lost
+    /// answer may be asked again; the admin's own token may (a spare token of ours expires
+    /// unused), the SCIM client's may not (each answer is a new live credential for Okta).
     async fn request_token(
         &self,
         client_id: &str,
         secret: &Secret,
+        repeatable: bool,
     ) -> Result<(TokenAnswer, Url), ApiError> {
         let url = self.url(TOKEN_PATH, &[]);
         let basic = base64::engine::general_purpose::STANDARD
@@ -312,7 +316,7 @@ impl Ws1Client {
             )
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(b"grant_type=client_credentials".to_vec())
-            .idempotent(true);
+            .idempotent(repeatable);
         let resp = self.http.send(req).await?;
         Ok((http::decode(&Method::POST, &resp)?, url))
     }
@@ -326,7 +330,7 @@ impl Ws1Client {
             return Ok(token.header.clone());
         }
         let (answer, url) = self
-            .request_token(&self.client_id, &self.client_secret)
+            .request_token(&self.client_id, &self.client_secret, true)
             .await?;
         let mut header = HeaderValue::from_str(&format!("Bearer {}", answer.access_token))
             .map_err(|_| {
@@ -595,7 +599,7 @@ impl Ws1Client {
         client_id: &str,
         secret: &Secret,
     ) -> Result<MintedToken, ApiError> {
-        let (answer, _) = self.request_token(client_id, secret).await?;
+        let (answer, _) = self.request_token(client_id, secret, false).await?;
         let (issued_at, expires_at) = jwt_times(&answer.access_token);
         Ok(MintedToken {
             expires_in: Duration::from_secs(answer.expires_in.unwrap_or(0).max(0) as u64),

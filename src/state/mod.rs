@@ -174,6 +174,11 @@ pub struct AppLive {
     /// The managed block, when the note has one.
     #[serde(default)]
     pub managed: Option<ManagedBlock>,
+    /// The file the block's unrecorded mint (`minting.file`) was to write its token to exists
+    /// on this machine, a regular non-empty file: that token can be taken up. Read from this
+    /// machine's disk, the one fact of the live state no service holds.
+    #[serde(default)]
+    pub minting_file_ready: bool,
     /// The read-only `features[]` (`PUSH_NEW_USERS`…), which show the console's toggles.
     #[serde(default)]
     pub features: Vec<String>,

@@ -6,7 +6,11 @@
 //! what confirmed that Okta holds it); the token Okta held before it, while a rotation's handover
 //! is unconfirmed; unconfirmed tokens a re-issue superseded, which stay valid until they expire;
 //! and a salted, slow digest of the SCIM client's secret, so a changed secret can be seen
-//! without minting. They live in a delimited block at the end of the app's admin note;
+//! without minting. Two records guard the token's life against an interrupted or concurrent
+//! run: a mint in progress ([`MintIntent`], written before the token is asked for and cleared
+//! when it is recorded, so a token whose run died is accounted for, or adopted from the file it
+//! reached) and an apply's lease ([`Lease`], so a second apply on the same pair refuses instead
+//! of minting a second token). They live in a delimited block at the end of the app's admin note;
 //! everything outside the block is the user's and is kept byte for byte. Unknown lines inside
 //! the block are ignored, so a newer scimbridge can add fields without breaking an older one.
 //! Every time in the block is a server's time (`Date` headers, token claims), never this
@@ -39,6 +43,49 @@ pub struct ManagedBlock {
     /// `pbkdf2-sha256$…` of the SCIM client's secret, recorded when a mint proved it right.
     #[serde(default)]
     pub secret_digest: Option<String>,
+    /// A mint that began and was not recorded yet: while a run mints, or after it died.
+    #[serde(default)]
+    pub minting: Option<MintIntent>,
+    /// The apply that holds the pair now, if any.
+    #[serde(default)]
+    pub lease: Option<Lease>,
+}
+
+/// A token asked for and not yet recorded: written before the request, cleared when the token
+/// is recorded. Found by a later run, it says a token may be live that no record holds; if it
+/// reached `file`, that run adopts it instead of minting another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintIntent {
+    pub client_id: String,
+    /// Server time just before the token request.
+    pub started_at: Timestamp,
+    /// The latest such a token can expire: `started_at` plus the client's access-token TTL.
+    pub expires_by: Timestamp,
+    /// The `--token-out` file the token was to be written to (an absolute path).
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+impl MintIntent {
+    /// The token this mint may have produced, known only by its latest lifetime.
+    pub fn prior(&self) -> PriorToken {
+        PriorToken {
+            client_id: self.client_id.clone(),
+            minted_at: self.started_at,
+            expires_at: self.expires_by,
+        }
+    }
+}
+
+/// An apply's claim on the pair until `until` (server time). Okta offers no compare-and-set on
+/// apps, so the holder re-reads the note after writing it and every later note write checks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lease {
+    /// A random id of the run.
+    pub run: String,
+    pub until: Timestamp,
 }
 
 /// The bearer token handed (or being handed) to Okta.
@@ -227,7 +274,32 @@ impl ManagedBlock {
             self.previous = None;
         }
         self.strays.retain(|s| s.expires_at > now);
+        // The mint in progress, if any, is the one being recorded.
+        self.minting = None;
         self.token = Some(new);
+    }
+
+    /// Records a mint about to be asked for. An earlier mint that was never recorded (its run
+    /// died) may have left a live token: it becomes a stray, unless `revoked_all` (the client
+    /// was recreated since, which revoked it).
+    pub fn begin_mint(&mut self, intent: MintIntent, revoked_all: bool) {
+        if let Some(old) = self.minting.take()
+            && !revoked_all
+            && old.expires_by > intent.started_at
+        {
+            self.strays.push(old.prior());
+        }
+        self.minting = Some(intent);
+    }
+
+    /// Every token of the client that may still work besides the newest: the previous one,
+    /// strays, and one an unrecorded mint may have produced.
+    pub fn others(&self) -> impl Iterator<Item = PriorToken> + '_ {
+        self.previous
+            .iter()
+            .chain(&self.strays)
+            .cloned()
+            .chain(self.minting.iter().map(MintIntent::prior))
     }
 
     /// Marks the newest token's handover confirmed; the previous token is no longer Okta's.
@@ -238,6 +310,15 @@ impl ManagedBlock {
             self.previous = None;
         }
     }
+}
+
+/// Whether `value` can be a block line's value: one line, no block marker. (A path that is
+/// not is simply not recorded.)
+pub fn fits_a_line(value: &str) -> bool {
+    !value.chars().any(char::is_control)
+        && !value.contains(END)
+        && !value.contains(BEGIN)
+        && value.trim() == value
 }
 
 /// Splits an admin note into the user's part and the managed block.
@@ -279,6 +360,7 @@ fn parse_body(body: &str) -> Option<ManagedBlock> {
     let mut block = ManagedBlock::default();
     let mut key = None;
     let (mut token, mut previous) = (Lifetime::default(), Lifetime::default());
+    let (mut minting, mut minting_file) = (Lifetime::default(), None);
     let (mut handover, mut via, mut at_mint) = (None, None, None);
     let (mut confirmed_by, mut confirmed_at) = (None, None);
     let mut others_known = false;
@@ -330,10 +412,33 @@ fn parse_body(body: &str) -> Option<ManagedBlock> {
                 block.strays.extend(stray.prior());
             }
             "secret.digest" => block.secret_digest = Some(value.to_owned()),
+            "minting.client_id" => minting.client = Some(value.to_owned()),
+            "minting.started_at" => minting.minted = time(),
+            "minting.expires_by" => minting.expires = time(),
+            "minting.file" => minting_file = Some(value.to_owned()),
+            "lease" => {
+                let mut parts = value.split_whitespace();
+                block.lease = match (
+                    parts.next(),
+                    parts.next().and_then(Timestamp::parse_rfc3339),
+                ) {
+                    (Some(run), Some(until)) => Some(Lease {
+                        run: run.to_owned(),
+                        until,
+                    }),
+                    _ => None,
+                };
+            }
             _ => {}
         }
     }
     block.key = key?;
+    block.minting = minting.prior().map(|p| MintIntent {
+        client_id: p.client_id,
+        started_at: p.minted_at,
+        expires_by: p.expires_at,
+        file: minting_file,
+    });
     block.previous = previous.prior();
     block.token = match (token.prior(), handover) {
         (Some(prior), Some(handover)) => Some(TokenRecord {
@@ -402,6 +507,17 @@ pub fn compose(user: Option<&str>, block: &ManagedBlock) -> String {
     if let Some(digest) = &block.secret_digest {
         line("secret.digest", digest);
     }
+    if let Some(intent) = &block.minting {
+        line("minting.client_id", &intent.client_id);
+        line("minting.started_at", &intent.started_at);
+        line("minting.expires_by", &intent.expires_by);
+        if let Some(file) = &intent.file {
+            line("minting.file", file);
+        }
+    }
+    if let Some(lease) = &block.lease {
+        line("lease", &format!("{} {}", lease.run, lease.until));
+    }
     out.push('\n');
     out.push_str(END);
     out
@@ -450,6 +566,16 @@ mod tests {
                 expires_at: at("2027-11-20T00:00:00Z"),
             }],
             secret_digest: Some("pbkdf2-sha256$600000$c2FsdA$aGFzaA".into()),
+            minting: Some(MintIntent {
+                client_id: "okta-scim".into(),
+                started_at: at("2026-11-23T10:00:00Z"),
+                expires_by: at("2027-11-23T10:00:00Z"),
+                file: Some("/home/admin/token with space.txt".into()),
+            }),
+            lease: Some(Lease {
+                run: "r1a2b3c4d5e6f7a8".into(),
+                until: at("2026-11-23T10:15:00Z"),
+            }),
         }
     }
 
@@ -547,6 +673,56 @@ mod tests {
             true,
         );
         assert_eq!((b.previous.clone(), b.strays.len()), (None, 0));
+    }
+
+    #[test]
+    fn an_unrecorded_mint_becomes_a_stray_unless_its_client_was_recreated() {
+        let intent = |started: &str, expires: &str| MintIntent {
+            client_id: "okta-scim".into(),
+            started_at: at(started),
+            expires_by: at(expires),
+            file: None,
+        };
+        let mut b = ManagedBlock::new("k");
+        b.begin_mint(
+            intent("2026-11-01T00:00:00Z", "2027-11-01T00:00:00Z"),
+            false,
+        );
+        assert!(b.strays.is_empty());
+        assert_eq!(b.others().count(), 1, "a token it may have made is counted");
+        // That run died; the next one begins its own mint: the first may be live.
+        b.begin_mint(
+            intent("2026-11-02T00:00:00Z", "2027-11-02T00:00:00Z"),
+            false,
+        );
+        assert_eq!(b.strays.len(), 1);
+        assert_eq!(b.strays[0].minted_at, at("2026-11-01T00:00:00Z"));
+        // Recording the token clears the mint in progress.
+        b.record_new_token(
+            record(
+                "2026-11-02T00:00:01Z",
+                "2027-11-02T00:00:01Z",
+                Handover::Pending,
+            ),
+            false,
+        );
+        assert_eq!(b.minting, None);
+        // After a recreated client, an unrecorded mint's token is revoked: no stray.
+        let mut b = ManagedBlock::new("k");
+        b.begin_mint(
+            intent("2026-11-01T00:00:00Z", "2027-11-01T00:00:00Z"),
+            false,
+        );
+        b.begin_mint(intent("2026-11-02T00:00:00Z", "2027-11-02T00:00:00Z"), true);
+        assert!(b.strays.is_empty());
+    }
+
+    #[test]
+    fn paths_that_cannot_be_a_line_are_not_recorded() {
+        assert!(fits_a_line("/home/admin/token with space.txt"));
+        assert!(!fits_a_line("/tmp/a\nkey = other"));
+        assert!(!fits_a_line(&format!("/tmp/{END}")));
+        assert!(!fits_a_line(" /tmp/leading-space"));
     }
 
     #[test]

@@ -480,6 +480,12 @@ async fn finish_app(
             .get("baseUrl")
             .and_then(|v| v.as_str())
             .map(str::to_owned),
+        minting_file_ready: managed
+            .as_ref()
+            .and_then(|m| m.minting.as_ref())
+            .and_then(|m| m.file.as_deref())
+            .and_then(|f| std::fs::symlink_metadata(f).ok())
+            .is_some_and(|m| m.is_file() && m.len() > 0),
         admin_note,
         managed,
         features: app.features,
@@ -586,6 +592,14 @@ async fn user_mapping(okta: &OktaClient, app: &OktaAppId) -> Result<MappingLive,
 /// A short digest of every object read, by address, covering every field the planner compares
 /// (and nothing that changes without changing a plan: sync times, profiles). A saved plan is
 /// applied only while these are unchanged.
+/// The managed block without its lease.
+pub fn unleased(app: &AppLive) -> Option<ManagedBlock> {
+    app.managed.clone().map(|mut block| {
+        block.lease = None;
+        block
+    })
+}
+
 pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut add = |address: &str, value: &dyn erased::Digestible| {
@@ -605,7 +619,10 @@ pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
                 (&app.id, &app.name, &app.label, &app.status),
                 (&app.hide_web, &app.hide_mobile),
                 (&app.username_kind, &app.username_template),
-                (&app.settings_base_url, &app.admin_note, &app.managed),
+                // The lease is who applies now, not what is there: a run's own lease must
+                // not make its plan look stale.
+                (&app.settings_base_url, &app.admin_note, &unleased(app)),
+                app.minting_file_ready,
                 (&app.features, &app.capabilities),
             ),
         );

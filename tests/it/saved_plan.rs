@@ -116,13 +116,17 @@ async fn a_saved_plan_applied_unchanged_runs_exactly_its_actions() {
         .into_iter()
         .filter(|w| w.starts_with("okta "))
         .collect();
+    // The apply lease is taken before the assignment and given back after it.
     assert_eq!(
         assigned.len(),
-        1,
-        "one assignment and nothing else: {assigned:?}"
+        3,
+        "the lease, one assignment, the lease back, nothing else: {assigned:?}"
     );
     assert!(
-        assigned[0].starts_with("okta POST /api/v1/apps/"),
+        assigned[0].starts_with("okta PUT /api/v1/apps/")
+            && assigned[1].starts_with("okta POST /api/v1/apps/")
+            && assigned[1].ends_with("/users")
+            && assigned[2] == assigned[0],
         "{assigned:?}"
     );
     let shown = normalize(&run.stdout, &sb).replace(&dir.path().display().to_string(), "<DIR>");
