@@ -400,14 +400,7 @@ impl Applier {
                             .any(|c| c.starts_with("name"))
                 });
                 // Another run creating the same app at the same time: Okta refuses the second
-                // label (E0000040), and the app found by its key is the other run's.
-                let created = created.map_err(|e| {
-                    if e.code() == Some("E0000040") {
-                        e.with_kind(ErrorKind::Conflict)
-                    } else {
-                        e
-                    }
-                });
+                // label (400 E0000040), and the app found by its key is the other run's.
                 let id = create_or_recover("the app", created.map(|app| app.id), || {
                     self.find_app_by_key(&catalog_name, &key)
                 })
@@ -762,11 +755,14 @@ where
     }
 }
 
-/// Errors after which the object may exist anyway: look it up before giving up.
+/// Errors after which the object may exist anyway: look it up before giving up. "Already
+/// exists" has no one status across the services (WS1: 500 for a client id, a 4xx for a
+/// directory name, reference/ws1-api.md §4.1 and §5; Okta: 400 E0000040 for a label), so a
+/// refused create is looked up too: found by its natural key, someone made it meanwhile.
 fn recoverable(kind: ErrorKind) -> bool {
     matches!(
         kind,
-        ErrorKind::Transport | ErrorKind::Server | ErrorKind::Conflict
+        ErrorKind::Transport | ErrorKind::Server | ErrorKind::Conflict | ErrorKind::BadRequest
     )
 }
 

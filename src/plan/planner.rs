@@ -464,11 +464,7 @@ impl Planner<'_> {
                 "an apply minted a token at {} and wrote it to {file}, but stopped before recording it: that token is recorded (after a test against WS1) instead of minting another",
                 intent.started_at
             ));
-            a.changes = vec![Change::new(
-                "bearer_token",
-                Value::Text("unrecorded".into()),
-                Value::Text("recorded, handover pending".into()),
-            )];
+            a.changes = vec![Change::new("bearer_token", Value::Absent, Value::Sensitive)];
             return (Mint::Adopt, Some(a));
         }
         let (mint, reason) = match (replacing, status.state) {

@@ -149,7 +149,7 @@ fn console() -> Console<Arc<Shared>> {
         .route(
             Method::POST,
             "/_sandbox/faults",
-            Some(r#"{"service"?: "ws1"|"okta", "method"?: M, "path": PATTERN, "latency_ms"?: N, "error_ratio"?: 0..1, "error_status"?: N, "burst_429"?: N, "retry_after"?: N, "drop"?: N, "lose_answer"?: N}"#),
+            Some(r#"{"service"?: "ws1"|"okta", "method"?: M, "path": PATTERN, "basic_user"?: CLIENT_ID, "latency_ms"?: N, "error_ratio"?: 0..1, "error_status"?: N, "burst_429"?: N, "retry_after"?: N, "drop"?: N, "lose_answer"?: N}"#),
             "adds a fault rule for vendor requests (`*` in path matches any run of characters)",
             add_fault,
         )

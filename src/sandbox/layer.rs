@@ -73,6 +73,9 @@ pub struct Fault {
     pub method: Option<String>,
     /// Path pattern, e.g. `/SAAS/jersey/manager/api/scim/*`.
     pub path: String,
+    /// Only requests whose `Authorization: Basic` names this user (an OAuth client id): one
+    /// client's token requests among others on the same endpoint.
+    pub basic_user: Option<String>,
     /// Added latency before the request is served.
     pub latency_ms: u64,
     /// Fraction of matching requests answered with `error_status` (every n-th, deterministic).
@@ -208,10 +211,21 @@ impl Shared {
     }
 
     /// What the first matching fault rule says to do with this request.
-    fn decide(&self, service: &str, method: &Method, path: &str) -> Action {
+    fn decide(
+        &self,
+        service: &str,
+        method: &Method,
+        path: &str,
+        headers: &axum::http::HeaderMap,
+    ) -> Action {
+        let user = basic_user(headers);
         let mut faults = self.faults.lock().expect("lock");
         let Some(f) = faults.iter_mut().find(|f| {
             f.rule.service.as_deref().is_none_or(|s| s == service)
+                && f.rule
+                    .basic_user
+                    .as_deref()
+                    .is_none_or(|u| user.as_deref() == Some(u))
                 && f.rule
                     .method
                     .as_deref()
@@ -277,6 +291,24 @@ enum Outcome {
     LoseAnswer,
 }
 
+/// The user named by an `Authorization: Basic` header, if any.
+fn basic_user(headers: &axum::http::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    Some(
+        text.split_once(':')
+            .map_or(text.clone(), |(u, _)| u.to_owned()),
+    )
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 pub fn glob(pattern: &str, text: &str) -> bool {
     let mut parts = pattern.split('*');
@@ -339,7 +371,7 @@ pub async fn vendor_layer(State(st): State<LayerState>, req: Request, next: Next
         .map(|p| p.to_string())
         .unwrap_or_else(|| path.clone());
     let write = is_write(&method, &path, req.headers());
-    let action = st.shared.decide(st.service, &method, &path);
+    let action = st.shared.decide(st.service, &method, &path, req.headers());
     let mut latency = action.latency;
     if st.shared.mode() == Mode::Auto {
         // Realistic, varied latency for demos; the jitter needs no randomness to look natural.

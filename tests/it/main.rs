@@ -6,6 +6,7 @@ mod canary;
 mod config;
 mod conformance;
 mod hygiene;
+mod interrupted;
 mod pipelines;
 mod planner;
 mod providers;

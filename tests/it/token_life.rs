@@ -24,12 +24,12 @@ async fn apply(sb: &RunningSandbox, extra: &[&str]) -> Run {
     scimbridge(sb, &args).await
 }
 
-fn okta_auth() -> String {
+pub(crate) fn okta_auth() -> String {
     format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN)
 }
 
 /// The app's managed block as Okta's API shows it (the admin note, from the marker on).
-async fn managed_block(sb: &RunningSandbox) -> String {
+pub(crate) async fn managed_block(sb: &RunningSandbox) -> String {
     let app: Value = http()
         .get(format!("{}/api/v1/apps/{}", sb.okta_url, app_id(sb).await))
         .header("Authorization", okta_auth())
@@ -45,7 +45,7 @@ async fn managed_block(sb: &RunningSandbox) -> String {
     note[note.find("[scimbridge").unwrap_or(0)..].to_owned()
 }
 
-fn line<'a>(block: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn line<'a>(block: &'a str, name: &str) -> Option<&'a str> {
     block
         .lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(" = "))
