@@ -3,10 +3,9 @@
 //! started at once. Every minted token must be held by someone or accounted for in the block.
 
 use scimbridge::sandbox::{Fault, RunningSandbox};
-use serde_json::Value;
 
 use crate::reconcile::{SCIM11, app_id, console_step, scimbridge, seeded, token_out};
-use crate::support::http;
+use crate::support::{get_json, send_ok};
 use crate::token_life::{line, managed_block, okta_auth};
 
 const TOKEN_PATH: &str = "/SAAS/auth/oauthtoken";
@@ -25,38 +24,28 @@ fn token_requests(sb: &RunningSandbox) -> usize {
         .count()
 }
 
+/// `apply` the SCIM 1.1 example `--auto-approve --token-out FILE`.
+async fn apply_to(sb: &RunningSandbox, file: &str) -> crate::reconcile::Run {
+    scimbridge(
+        sb,
+        &["apply", "-c", SCIM11, "--auto-approve", "--token-out", file],
+    )
+    .await
+}
+
 /// Replaces the app's admin note through Okta's API (read-modify-write of the whole app).
 async fn set_note(sb: &RunningSandbox, note: &str) {
     let url = format!("{}/api/v1/apps/{}", sb.okta_url, app_id(sb).await);
-    let mut app: Value = http()
-        .get(&url)
-        .header("Authorization", okta_auth())
-        .send()
-        .await
-        .expect("app")
-        .json()
-        .await
-        .expect("JSON");
+    let mut app = get_json(&url, &okta_auth()).await;
     app["settings"]["notes"]["admin"] = note.into();
-    let r = http()
-        .put(&url)
-        .header("Authorization", okta_auth())
-        .json(&app)
-        .send()
-        .await
-        .expect("put");
-    assert!(r.status().is_success(), "{:?}", r.text().await);
+    send_ok(reqwest::Method::PUT, &url, &okta_auth(), Some(&app)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_between_the_token_file_and_the_note_is_taken_up_without_a_mint() {
     let sb = seeded().await;
     let (_dir, out) = token_out();
-    let first = scimbridge(
-        &sb,
-        &["apply", "-c", SCIM11, "--auto-approve", "--token-out", &out],
-    )
-    .await;
+    let first = apply_to(&sb, &out).await;
     assert_eq!(first.code, 3, "{first:?}");
     let block = managed_block(&sb).await;
     let minted = line(&block, "token.minted_at")
@@ -118,11 +107,7 @@ async fn a_lost_mint_answer_is_never_asked_again_and_the_next_apply_accounts_for
         ..Default::default()
     });
     let (_dir, out) = token_out();
-    let first = scimbridge(
-        &sb,
-        &["apply", "-c", SCIM11, "--auto-approve", "--token-out", &out],
-    )
-    .await;
+    let first = apply_to(&sb, &out).await;
     assert_eq!(first.code, 1, "{first:?}");
     let shown = format!("{}{}", first.stdout, first.stderr);
     assert!(
@@ -173,11 +158,7 @@ async fn a_lost_mint_answer_is_never_asked_again_and_the_next_apply_accounts_for
 async fn two_applies_at_once_mint_one_token_and_the_other_refuses_or_finds_nothing_to_do() {
     let sb = seeded().await;
     let (_dir, out) = token_out();
-    let first = scimbridge(
-        &sb,
-        &["apply", "-c", SCIM11, "--auto-approve", "--token-out", &out],
-    )
-    .await;
+    let first = apply_to(&sb, &out).await;
     assert_eq!(first.code, 3, "{first:?}");
     // Both runs want a fresh token for the pending handover.
     let (_da, a) = token_out();
@@ -260,15 +241,7 @@ async fn two_first_applies_at_once_make_one_app_and_one_token() {
         loser.code == 1 && said.contains("holds the app's lease"),
         "the other run stops at the app the winner made: {loser:?}"
     );
-    let apps: Value = http()
-        .get(format!("{}/api/v1/apps", sb.okta_url))
-        .header("Authorization", okta_auth())
-        .send()
-        .await
-        .expect("apps")
-        .json()
-        .await
-        .expect("JSON");
+    let apps = get_json(&format!("{}/api/v1/apps", sb.okta_url), &okta_auth()).await;
     assert_eq!(apps.as_array().map(Vec::len), Some(1), "{apps}");
     let block = managed_block(&sb).await;
     assert_eq!(line(&block, "lease"), None, "{block}");
