@@ -20,7 +20,8 @@ use super::ws1::{self, Ws1};
 use super::{Emulator, Shared, control};
 
 /// Serves `emulator`'s routes, wrapped in the request log, faults and `Date` header, plus the
-/// whole control plane, until `shutdown` resolves.
+/// whole control plane, until `shutdown` resolves. The control plane reaches the emulators
+/// registered when this is called: register them all first ([`start`] does).
 pub async fn serve(
     listener: TcpListener,
     emulator: Arc<dyn Emulator>,
@@ -28,6 +29,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     shared.register(emulator.clone());
+    let app = app(emulator, shared);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// One port's routes: the emulator's, wrapped, and every registered emulator's control routes.
+fn app(emulator: Arc<dyn Emulator>, shared: Arc<Shared>) -> Router {
     let mut app = control::router(shared.clone());
     // Every emulator's console routes answer on every port, like the rest of the control plane.
     for other in shared.emulators() {
@@ -41,9 +50,7 @@ pub async fn serve(
     let vendor: Router = emulator
         .router()
         .layer(axum::middleware::from_fn_with_state(layer, vendor_layer));
-    axum::serve(listener, app.merge(vendor))
-        .with_graceful_shutdown(shutdown)
-        .await
+    app.merge(vendor)
 }
 
 /// Ports to bind (0 = any free port) and an optional seed document.
@@ -76,26 +83,24 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<RunningSandbox> {
     let (stop, stopped) = watch::channel(false);
     let ws1_listener = TcpListener::bind(("127.0.0.1", opts.ws1_port)).await?;
     let ws1_url = url_of(ws1_listener.local_addr()?);
-    let ws1: Arc<dyn Emulator> = Arc::new(Ws1::new(clock.clone(), &ws1_url, alternatives.clone()));
-    // Register before serving so the control plane on any port reaches every service.
-    shared.register(ws1.clone());
-    let tasks = vec![tokio::spawn(serve(
-        ws1_listener,
-        ws1,
-        shared.clone(),
-        wait_for(stopped.clone()),
-    ))];
     let okta_listener = TcpListener::bind(("127.0.0.1", opts.okta_port)).await?;
     let okta_url = url_of(okta_listener.local_addr()?);
+    let ws1: Arc<dyn Emulator> = Arc::new(Ws1::new(clock.clone(), &ws1_url, alternatives.clone()));
     let okta: Arc<dyn Emulator> = Arc::new(Okta::new(clock.clone(), alternatives));
+    // Every emulator is registered, and every port's routes built, before any port serves: the
+    // control plane on each port reaches every service from its first request.
+    shared.register(ws1.clone());
     shared.register(okta.clone());
-    let mut tasks = tasks;
-    tasks.push(tokio::spawn(serve(
-        okta_listener,
-        okta,
-        shared.clone(),
-        wait_for(stopped.clone()),
-    )));
+    let mut tasks = Vec::new();
+    for (listener, emulator) in [(ws1_listener, ws1), (okta_listener, okta)] {
+        let app = app(emulator, shared.clone());
+        let shutdown = wait_for(stopped.clone());
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }));
+    }
     if let Some(doc) = &opts.seed {
         shared.seed(doc).map_err(std::io::Error::other)?;
     }
