@@ -507,11 +507,21 @@ impl OktaClient {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ApiError> {
+        self.list_limited(path, query, http::BODY_LIMIT).await
+    }
+
+    /// [`Self::list`] with pages of up to `limit` bytes each.
+    async fn list_limited<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        limit: usize,
+    ) -> Result<Vec<T>, ApiError> {
         let mut url = self.url(path, query);
         let mut out = Vec::new();
         loop {
             let resp = self
-                .send(self.request(Method::GET, url.clone(), None))
+                .send(self.request(Method::GET, url.clone(), None).limit(limit))
                 .await?;
             let page: Vec<T> = http::decode(&Method::GET, &resp)?;
             out.extend(page);
@@ -894,7 +904,12 @@ impl OktaClient {
 
     /// `GET /api/v1/groups?limit=10000`, every page (§3: `/groups` allows 10,000 a page).
     pub async fn all_groups(&self) -> Result<Vec<Group>, ApiError> {
-        self.list("/api/v1/groups", &[("limit", "10000")]).await
+        self.list_limited(
+            "/api/v1/groups",
+            &[("limit", "10000")],
+            http::LARGE_PAGE_LIMIT,
+        )
+        .await
     }
 
     /// `GET /api/v1/groups/{id}`; `Ok(None)` on 404.

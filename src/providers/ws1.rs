@@ -312,7 +312,8 @@ impl Ws1Client {
             )
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(b"grant_type=client_credentials".to_vec())
-            .idempotent(true);
+            .idempotent(true)
+            .limit(http::TOKEN_BODY_LIMIT);
         let resp = self.http.send(req).await?;
         Ok((http::decode(&Method::POST, &resp)?, url))
     }
@@ -699,11 +700,13 @@ impl Ws1Client {
 
     /// A SCIM read with the admin token; a refused token (401, or 403 where the tenant answers
     /// that, §7) is dropped and the read tried once more with a fresh one.
+    /// Pages hold up to 10,000 users ([`SCIM_PAGES`]), so they get the large page limit.
     async fn scim_get(&self, url: Url) -> Result<Response, ApiError> {
         let send = |auth: HeaderValue| {
             Request::new(Method::GET, url.clone())
                 .header(AUTHORIZATION, auth)
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .limit(http::LARGE_PAGE_LIMIT)
         };
         match self.http.send(send(self.admin_auth().await?)).await {
             Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Forbidden) => {
