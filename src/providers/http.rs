@@ -14,7 +14,8 @@
 //! over it fails as [`ErrorKind::TooLarge`], never retried; waits for rate limits are
 //! computed from the server's `Date` header, never our wall clock; and no secret reaches an
 //! error, a log line or a panic (authorization headers are marked sensitive, URLs are redacted,
-//! error body excerpts have secret-looking JSON fields blanked).
+//! error body excerpts have secret-looking JSON fields blanked, and an error's text goes
+//! through [`crate::secret::scrub`], which knows every credential we hold).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -200,7 +201,17 @@ impl fmt::Debug for ApiError {
 }
 
 impl fmt::Display for ApiError {
+    /// Everything shown goes through [`crate::secret::scrub`]: a server may echo our
+    /// credentials in its error summary or body.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.write_unscrubbed(&mut text)?;
+        f.write_str(&crate::secret::scrub(&text))
+    }
+}
+
+impl ApiError {
+    fn write_unscrubbed(&self, f: &mut impl fmt::Write) -> fmt::Result {
         let d = &self.0;
         write!(f, "{} {}", d.method, d.url)?;
         match d.status {

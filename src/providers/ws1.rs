@@ -329,6 +329,8 @@ impl Ws1Client {
         let (answer, url) = self
             .request_token(&self.client_id, &self.client_secret)
             .await?;
+        // Kept as a header value, not a `Secret`, so made known to the scrubber here.
+        crate::secret::register(&answer.access_token);
         let mut header = HeaderValue::from_str(&format!("Bearer {}", answer.access_token))
             .map_err(|_| {
                 ApiError::local(

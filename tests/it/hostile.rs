@@ -8,6 +8,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use scimbridge::providers::ErrorKind;
+use scimbridge::providers::http::HttpSettings;
+use scimbridge::providers::okta::OktaClient;
+use scimbridge::providers::ws1::Ws1Client;
+use scimbridge::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -21,6 +28,7 @@ const WATCHDOG: Duration = Duration::from_secs(20);
 struct Head {
     method: String,
     path: String,
+    authorization: Option<String>,
 }
 
 /// What the scripted server answers.
@@ -45,6 +53,29 @@ impl Reply {
             status,
             content_type: "application/json",
             body: body.to_string(),
+        }
+    }
+
+    /// Okta's 401 quoting the Authorization header back, in the summary and a cause.
+    fn okta_echo(head: &Head) -> Self {
+        let auth = head.authorization.clone().unwrap_or_default();
+        Self::json(
+            401,
+            serde_json::json!({
+                "errorCode": "E0000011",
+                "errorSummary": format!("Invalid token provided: {auth}"),
+                "errorCauses": [{"errorSummary": format!("header was {auth}")}],
+            }),
+        )
+    }
+
+    /// An HTML error page quoting the Authorization header back.
+    fn html_echo(status: u16, head: &Head) -> Self {
+        let auth = head.authorization.clone().unwrap_or_default();
+        Reply::Full {
+            status,
+            content_type: "text/html",
+            body: format!("<html><body><h1>Refused</h1><p>Authorization: {auth}</p></body></html>"),
         }
     }
 }
@@ -102,6 +133,7 @@ async fn serve(mut tcp: TcpStream, script: &(dyn Fn(&Head) -> Reply + Send + Syn
         let head = Head {
             method: words.next().unwrap_or_default().to_owned(),
             path: words.next().unwrap_or_default().to_owned(),
+            authorization: header("authorization"),
         };
         buf.drain(..end + 4 + length);
         let answered = match script(&head) {
@@ -182,6 +214,20 @@ struct Secrets {
     scim_secret: &'static str,
 }
 
+impl Secrets {
+    /// Asserts that no secret shows in `text` in any form a server could echo: as is, in
+    /// base64, as the Basic credentials, URL-encoded.
+    fn assert_absent(&self, text: &str) {
+        let basic = format!("{}:{}", self.ws1_client_id, self.ws1_secret);
+        for value in [self.okta_token, self.ws1_secret, self.scim_secret, &basic] {
+            let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            for form in [value.to_owned(), STANDARD.encode(value), encoded] {
+                assert!(!text.contains(&form), "{form:?} shows in:\n{text}");
+            }
+        }
+    }
+}
+
 const SECRETS: Secrets = Secrets {
     okta_token: "00Cn-hostile-okta-api-token-7f3a9c",
     ws1_client_id: "scimbridge-admin",
@@ -257,4 +303,101 @@ async fn a_large_error_body_is_cut_not_an_error_of_its_own() {
     // The first 16 KiB are not JSON on their own, so no vendor code; the status is what fails.
     assert_fails_saying(&run, "returned 404; body: {\"errorCode\":\"E0000007\"");
     assert!(!run.stderr.contains("larger than"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_echoed_by_the_servers_are_never_printed() {
+    let server = scripted(|head| {
+        if is_okta(head) {
+            Reply::okta_echo(head)
+        } else {
+            Reply::html_echo(401, head)
+        }
+    })
+    .await;
+    let run = plan_against(server, &SECRETS).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("***"), "{}", run.stderr);
+    // The trace level shows the requests, reqwest's and hyper's own lines included.
+    assert!(run.stderr.contains(" TRACE "), "{}", run.stderr);
+    SECRETS.assert_absent(&run.stdout);
+    SECRETS.assert_absent(&run.stderr);
+}
+
+#[tokio::test]
+async fn an_okta_error_quoting_the_api_token_is_shown_scrubbed() {
+    let server = scripted(|head| match head.path.as_str() {
+        p if p.starts_with("/api/v1/apps") => Reply::okta_echo(head),
+        _ => Reply::html_echo(500, head),
+    })
+    .await;
+    let okta = OktaClient::new(
+        &format!("http://{server}"),
+        &Secret::new(SECRETS.okta_token),
+        HttpSettings::fast(),
+    )
+    .expect("client");
+    let err = okta.list_apps(None, None).await.expect_err("401");
+    let text = err.to_string();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{text}");
+    assert!(
+        text.contains("E0000011: Invalid token provided: SSWS *** (header was SSWS ***)"),
+        "{text}"
+    );
+    SECRETS.assert_absent(&text);
+    let err = okta.all_users().await.expect_err("500");
+    let text = err.to_string();
+    assert!(text.contains("returned 500; body: <html>"), "{text}");
+    assert!(text.contains("Authorization: SSWS ***</p>"), "{text}");
+    SECRETS.assert_absent(&text);
+}
+
+/// The admin token the scripted WS1 hands out, which its directory list then quotes back.
+const ADMIN_BEARER: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJob3N0aWxlIn0.admin-bearer-sig";
+
+#[tokio::test]
+async fn ws1_errors_quoting_the_basic_credentials_or_the_admin_token_are_shown_scrubbed() {
+    let server = scripted(|head| match head.path.as_str() {
+        p if p.starts_with("/SAAS/auth/oauthtoken") => Reply::json(
+            200,
+            serde_json::json!({"access_token": ADMIN_BEARER, "expires_in": 3600}),
+        ),
+        _ => Reply::json(
+            401,
+            serde_json::json!({"errors": [{"code": "unauthorized", "message": format!(
+                "bad token {}", head.authorization.clone().unwrap_or_default())}]}),
+        ),
+    })
+    .await;
+    let ws1 = ws1_client(server);
+    let err = ws1.list_directories().await.expect_err("401");
+    let text = err.to_string();
+    assert!(
+        text.contains("unauthorized: bad token Bearer ***"),
+        "{text}"
+    );
+    assert!(!text.contains("admin-bearer-sig"), "{text}");
+
+    let server = scripted(|head| Reply::html_echo(500, head)).await;
+    let err = ws1_client(server)
+        .list_directories()
+        .await
+        .expect_err("500");
+    let text = err.to_string();
+    assert!(
+        text.contains("/SAAS/auth/oauthtoken returned 500"),
+        "{text}"
+    );
+    assert!(text.contains("Authorization: Basic ***</p>"), "{text}");
+    SECRETS.assert_absent(&text);
+}
+
+fn ws1_client(server: SocketAddr) -> Ws1Client {
+    Ws1Client::new(
+        &format!("http://{server}"),
+        SECRETS.ws1_client_id,
+        Secret::new(SECRETS.ws1_secret),
+        HttpSettings::fast(),
+    )
+    .expect("client")
 }
