@@ -1120,19 +1120,44 @@ fn transport_error(
     ApiError::local(kind, request.method.clone(), &request.url, detail)
 }
 
-/// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error.
+/// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error
+/// that names where in the body it is (`[3].id`: the fourth item's `id`).
 pub fn decode<T: serde::de::DeserializeOwned>(
     method: &Method,
     resp: &Response,
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(&resp.body).map_err(|e| {
+    let mut body = serde_json::Deserializer::from_slice(&resp.body);
+    serde_path_to_error::deserialize(&mut body).map_err(|e| {
+        let at = match e.path().to_string() {
+            path if path == "." => String::new(),
+            path => format!(" at `{path}`"),
+        };
         ApiError::local(
             ErrorKind::Decode,
             method.clone(),
             &resp.url,
-            format!("unexpected answer body: {e}"),
+            format!("unexpected answer body{at}: {}", e.inner()),
         )
     })
+}
+
+/// An answer of the wrong shape: `what` names the object and the field.
+pub fn decode_error(method: Method, url: &Url, what: String) -> ApiError {
+    ApiError::local(
+        ErrorKind::Decode,
+        method,
+        url,
+        format!("unexpected answer: {what}"),
+    )
+}
+
+/// A JSON value as shown in an error: its text, cut short.
+pub fn shown(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 /// The `rel="next"` target of RFC 8288 `Link` headers (one per line or comma-separated).

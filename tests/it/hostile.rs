@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use scimbridge::ids::DirectoryId;
 use scimbridge::providers::ErrorKind;
 use scimbridge::providers::http::HttpSettings;
 use scimbridge::providers::okta::OktaClient;
@@ -331,12 +332,7 @@ async fn an_okta_error_quoting_the_api_token_is_shown_scrubbed() {
         _ => Reply::html_echo(500, head),
     })
     .await;
-    let okta = OktaClient::new(
-        &format!("http://{server}"),
-        &Secret::new(SECRETS.okta_token),
-        HttpSettings::fast(),
-    )
-    .expect("client");
+    let okta = okta_client(server);
     let err = okta.list_apps(None, None).await.expect_err("401");
     let text = err.to_string();
     assert_eq!(err.kind(), ErrorKind::Auth, "{text}");
@@ -358,10 +354,7 @@ const ADMIN_BEARER: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJob3N0aWxlIn0.admin-be
 #[tokio::test]
 async fn ws1_errors_quoting_the_basic_credentials_or_the_admin_token_are_shown_scrubbed() {
     let server = scripted(|head| match head.path.as_str() {
-        p if p.starts_with("/SAAS/auth/oauthtoken") => Reply::json(
-            200,
-            serde_json::json!({"access_token": ADMIN_BEARER, "expires_in": 3600}),
-        ),
+        p if p.starts_with("/SAAS/auth/oauthtoken") => admin_token(),
         _ => Reply::json(
             401,
             serde_json::json!({"errors": [{"code": "unauthorized", "message": format!(
@@ -392,6 +385,23 @@ async fn ws1_errors_quoting_the_basic_credentials_or_the_admin_token_are_shown_s
     SECRETS.assert_absent(&text);
 }
 
+/// The scripted WS1 token endpoint's answer: [`ADMIN_BEARER`] for an hour.
+fn admin_token() -> Reply {
+    Reply::json(
+        200,
+        serde_json::json!({"access_token": ADMIN_BEARER, "expires_in": 3600}),
+    )
+}
+
+fn okta_client(server: SocketAddr) -> OktaClient {
+    OktaClient::new(
+        &format!("http://{server}"),
+        &Secret::new(SECRETS.okta_token),
+        HttpSettings::fast(),
+    )
+    .expect("client")
+}
+
 fn ws1_client(server: SocketAddr) -> Ws1Client {
     Ws1Client::new(
         &format!("http://{server}"),
@@ -400,4 +410,70 @@ fn ws1_client(server: SocketAddr) -> Ws1Client {
         HttpSettings::fast(),
     )
     .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_whose_id_is_a_number_fails_the_plan_naming_the_field() {
+    let server = apps_answering(|| {
+        Reply::json(
+            200,
+            serde_json::json!([{"id": 42, "name": "scim1testapp",
+                "label": "Workspace ONE Access", "status": "ACTIVE"}]),
+        )
+    })
+    .await;
+    let run = plan_against(server, &SECRETS).await;
+    assert_fails_saying(&run, "cannot list the Okta apps");
+    assert_fails_saying(
+        &run,
+        "failed: unexpected answer: the apps list, item 0: `id` is 42, not a string",
+    );
+    assert!(!run.stdout.contains("Plan:"), "{run:?}");
+}
+
+#[tokio::test]
+async fn list_items_of_the_wrong_shape_are_errors_naming_the_item_and_field() {
+    let server = scripted(|head| match head.path.as_str() {
+        p if p.starts_with("/SAAS/auth/oauthtoken") => admin_token(),
+        p if p.ends_with("/domains") => Reply::json(
+            200,
+            serde_json::json!({"items": [{"name": "example.com"}, {"_links": {}}]}),
+        ),
+        p if p.contains("/directoryconfigs") => Reply::json(
+            200,
+            serde_json::json!({"items": [{"directoryId": "d1", "name": "Okta Users"},
+                {"directoryId": 7, "name": "Other"}]}),
+        ),
+        p if p.starts_with("/api/v1/users") => {
+            Reply::json(200, serde_json::json!([{"id": "00u1"}, {"id": 42}]))
+        }
+        _ => Reply::json(404, serde_json::json!({})),
+    })
+    .await;
+    let ws1 = ws1_client(server);
+    let cases = [
+        (
+            ws1.list_directories().await.map(drop),
+            "the directories list, item 1: invalid type: integer `7`",
+        ),
+        (
+            ws1.directory_domains(&DirectoryId::new("d1"))
+                .await
+                .map(drop),
+            "the domains list, item 1: no `name`, `domainName` or `_links.self.href`",
+        ),
+    ];
+    for (result, expected) in cases {
+        let err = result.expect_err("wrong shape");
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    let okta = okta_client(server);
+    let err = okta.all_users().await.expect_err("wrong shape");
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(
+        err.to_string()
+            .contains("unexpected answer body at `[1].id`: invalid type: integer `42`"),
+        "{err}"
+    );
 }
