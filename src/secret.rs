@@ -11,12 +11,20 @@
 //! returns a secret). Whoever can read the note learns nothing faster than by guessing the
 //! secret and paying the rounds for every guess; a generated secret is out of reach, and a
 //! weak one is slowed by the same factor as a password store's.
+//!
+//! Every value wrapped in a `Secret` is also known to [`scrub`], which everything printed goes
+//! through (errors, log lines, the final error chain): a server that echoes a credential back
+//! (an `errorSummary` quoting `SSWS …`, an HTML page quoting `Basic …`) cannot make us print it.
+//! The registry is process-wide and small (a few values, each in a few derived forms); it is
+//! read on the output path only.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::num::NonZeroU32;
+use std::sync::RwLock;
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// PBKDF2 rounds for a new digest: OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
@@ -29,9 +37,11 @@ const DIGEST_LEN: usize = 32;
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a value.
+    /// Wraps a value and makes it known to [`scrub`].
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        register(&value);
+        Self(value)
     }
 
     /// The value itself, for the wire or a mode-0600 file, never for formatting.
@@ -99,9 +109,140 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Values shorter than this are not scrubbed: replacing every occurrence of a short value would
+/// blank ordinary words and numbers in what we print, and no real credential is that short.
+pub const MIN_SCRUBBED_LEN: usize = 8;
+
+/// The forms of every registered value that [`scrub`] looks for.
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Makes `value` known to [`scrub`] (a value a server gave us, such as an admin bearer token,
+/// that is not kept as a `Secret`). Values under [`MIN_SCRUBBED_LEN`] are ignored.
+pub fn register(value: &str) {
+    if value.len() < MIN_SCRUBBED_LEN {
+        return;
+    }
+    let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
+    for form in forms(value) {
+        if form.len() >= MIN_SCRUBBED_LEN && !known.contains(&form) {
+            known.push(form);
+        }
+    }
+}
+
+/// The value itself, URL-encoded (`+` or `%20` for spaces), and base64 (standard and URL-safe)
+/// as it appears at any offset inside an encoded string: for each of the three alignments, the
+/// characters that depend on the value's bytes alone. So `Basic base64(client_id:secret)` is
+/// found whatever the client id, without knowing it.
+fn forms(value: &str) -> Vec<String> {
+    let form_encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let mut out = vec![
+        value.to_owned(),
+        form_encoded.replace('+', "%20"),
+        form_encoded,
+    ];
+    for engine in [STANDARD, URL_SAFE] {
+        for offset in 0..3 {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(value.as_bytes());
+            let encoded = engine.encode(&bytes);
+            // The first group mixes the padding bytes in; a last, partial group depends on
+            // what follows the value.
+            let start = if offset == 0 { 0 } else { 4 };
+            let end = bytes.len() / 3 * 4;
+            if end > start {
+                out.push(encoded[start..end].to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// `text` with every word that contains a registered value, or one of its derived forms,
+/// replaced by `***`. A word is a run of characters that can make up a token (letters, digits
+/// and `+/=_-.~%`), so `SSWS 00Cn…` becomes `SSWS ***` and the whole of a base64 run goes, not
+/// just its middle.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
+    let mut spans: Vec<(usize, usize)> = known
+        .iter()
+        .flat_map(|form| text.match_indices(form.as_str()))
+        .map(|(at, form)| word_around(text.as_bytes(), at, at + form.len()))
+        .collect();
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in spans {
+        if end <= copied {
+            continue;
+        }
+        if start >= copied {
+            out.push_str(&text[copied..start]);
+            out.push_str("***");
+        }
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// Widens `start..end` to the word around it. Word characters are ASCII, so the bounds stay on
+/// character boundaries.
+fn word_around(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b"+/=_-.~%".contains(&b);
+    while start > 0 && word(text[start - 1]) {
+        start -= 1;
+    }
+    while end < text.len() && word(text[end]) {
+        end += 1;
+    }
+    (start, end)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Secret;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::{Secret, register, scrub};
+
+    #[test]
+    fn every_form_of_a_known_value_is_scrubbed() {
+        let value = "s3cr3t/value+with spaces-0001";
+        let _secret = Secret::new(value);
+        let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        for id in ["", "a", "ab", "abc", "scimbridge-admin"] {
+            let basic = STANDARD.encode(format!("{id}:{value}"));
+            let text = format!("Invalid credentials: Basic {basic}.");
+            assert_eq!(scrub(&text), "Invalid credentials: Basic ***", "id {id:?}");
+        }
+        let cases = [
+            (format!("SSWS {value}"), "SSWS ***"),
+            (format!("x={encoded}&y=1"), "***&y=1"),
+            (encoded.replace('+', "%20"), "***"),
+            (STANDARD.encode(value), "***"),
+            (
+                format!("\"{}\"", STANDARD.encode(format!("k {value} v"))),
+                "\"***\"",
+            ),
+            ("nothing here".to_owned(), "nothing here"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scrub(&text), expected, "{text}");
+        }
+        // A value with a space goes whole, with the words it touches.
+        assert_eq!(scrub(&format!("<p>{value}</p>")), "<p>***</p>");
+    }
+
+    #[test]
+    fn short_values_are_not_scrubbed() {
+        register("ok");
+        let _short = Secret::new("seven77");
+        assert_eq!(scrub("ok seven77"), "ok seven77");
+    }
 
     #[test]
     fn formatting_never_shows_the_value() {

@@ -703,7 +703,7 @@ pub(super) fn held_by_us(block: Option<&ManagedBlock>, lease: &Lease) -> anyhow:
 fn maybe_issued(kind: ErrorKind) -> bool {
     matches!(
         kind,
-        ErrorKind::Transport | ErrorKind::Server | ErrorKind::Decode
+        ErrorKind::Transport | ErrorKind::Server | ErrorKind::Decode | ErrorKind::TooLarge
     )
 }
 

@@ -131,7 +131,7 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(printer::LogWriter)
         .with_ansi(false)
         .try_init();
 }

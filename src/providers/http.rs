@@ -9,10 +9,13 @@
 //! What must hold: every request goes through [`HttpClient::send`]; a non-loopback host is only
 //! ever spoken to over HTTPS; the decision whether to retry lives in [`classify`] alone, and a
 //! refused certificate is never retried; a server that never answers fails within
-//! `(1 + timeout_retries) × read_timeout` plus one backoff step; waits for rate limits are
+//! `(1 + timeout_retries) × read_timeout` plus one backoff step; no body is read past its
+//! request's [`Request::limit`] (an error body past [`ERROR_BODY_LIMIT`]), and a success body
+//! over it fails as [`ErrorKind::TooLarge`], never retried; waits for rate limits are
 //! computed from the server's `Date` header, never our wall clock; and no secret reaches an
 //! error, a log line or a panic (authorization headers are marked sensitive, URLs are redacted,
-//! error body excerpts have secret-looking JSON fields blanked).
+//! error body excerpts have secret-looking JSON fields blanked, and an error's text goes
+//! through [`crate::secret::scrub`], which knows every credential we hold).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -115,6 +118,9 @@ pub enum ErrorKind {
     InsecureUrl,
     /// A success answer whose body did not have the expected shape.
     Decode,
+    /// The answer's body is larger than the request's [`Request::limit`]. Never retried: a
+    /// server that sends too much once will again.
+    TooLarge,
 }
 
 /// The vendor's own description of a failure.
@@ -195,7 +201,17 @@ impl fmt::Debug for ApiError {
 }
 
 impl fmt::Display for ApiError {
+    /// Everything shown goes through [`crate::secret::scrub`]: a server may echo our
+    /// credentials in its error summary or body.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.write_unscrubbed(&mut text)?;
+        f.write_str(&crate::secret::scrub(&text))
+    }
+}
+
+impl ApiError {
+    fn write_unscrubbed(&self, f: &mut impl fmt::Write) -> fmt::Result {
         let d = &self.0;
         write!(f, "{} {}", d.method, d.url)?;
         match d.status {
@@ -431,7 +447,22 @@ pub struct Request {
     pub idempotent: bool,
     /// The rate-limit bucket this request counts against (`None`: not paced).
     pub bucket: Option<String>,
+    /// The most bytes of a success body read; a larger one fails as [`ErrorKind::TooLarge`].
+    pub limit: usize,
 }
+
+/// The default [`Request::limit`]: one object or one page of the sizes scimbridge asks for.
+/// The largest are 200 Okta apps (about 10 KiB each with `_links` and settings) and 500 app
+/// users with their user embedded (about 4 KiB each), a few MiB at most; 16 MiB leaves room
+/// for tenants with large profiles and still bounds what a hostile server can make us hold.
+pub const BODY_LIMIT: usize = 16 << 20;
+/// For pages of up to 10,000 items (Okta groups, WS1 SCIM users), about 6 KiB an item.
+pub const LARGE_PAGE_LIMIT: usize = 64 << 20;
+/// An OAuth token answer is a JWT and a few fields, well under 8 KiB.
+pub const TOKEN_BODY_LIMIT: usize = 64 << 10;
+/// The most of an error body read: enough for the excerpt and the vendor's error fields. The
+/// rest is left unread, and the error is the status's, not one about the body's size.
+pub const ERROR_BODY_LIMIT: usize = 16 << 10;
 
 impl Request {
     pub fn new(method: Method, url: Url) -> Self {
@@ -443,7 +474,14 @@ impl Request {
             body: None,
             idempotent,
             bucket: None,
+            limit: BODY_LIMIT,
         }
+    }
+
+    /// The most bytes of a success body to read (default [`BODY_LIMIT`]).
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.limit = bytes;
+        self
     }
 
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -592,13 +630,28 @@ impl HttpClient {
                     {
                         self.pacer.observe(bucket, rl);
                     }
-                    match resp.bytes().await {
-                        Ok(body) => (
+                    let limit = if status.is_success() {
+                        request.limit
+                    } else {
+                        ERROR_BODY_LIMIT
+                    };
+                    // A success body announced larger than the limit is refused unread.
+                    if status.is_success()
+                        && resp.content_length().is_some_and(|n| n > limit as u64)
+                    {
+                        return Err(too_large(&request, &headers));
+                    }
+                    match read_body(resp, limit).await {
+                        Ok(Body::Cut(_)) if status.is_success() => {
+                            return Err(too_large(&request, &headers));
+                        }
+                        // An error body is only read as far as its excerpt needs.
+                        Ok(Body::Whole(body) | Body::Cut(body)) => (
                             Outcome::Status(status.as_u16()),
                             Ok(Response {
                                 status,
                                 headers,
-                                body: body.to_vec(),
+                                body,
                                 url: request.url.clone(),
                             }),
                         ),
@@ -663,6 +716,56 @@ impl HttpClient {
         let nanos = half.as_nanos() as u64;
         let jitter = if nanos == 0 { 0 } else { random % nanos };
         half + Duration::from_nanos(jitter)
+    }
+}
+
+/// A body as far as it was read.
+enum Body {
+    /// All of it.
+    Whole(Vec<u8>),
+    /// The first `limit` bytes of a longer one; the rest was never read.
+    Cut(Vec<u8>),
+}
+
+/// Reads at most `limit` bytes of `resp`'s body, chunk by chunk, so a server cannot make us
+/// hold more than that however long it sends.
+async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Body, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Body::Cut(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Body::Whole(body))
+}
+
+/// The error for a success body over the request's limit.
+fn too_large(request: &Request, headers: &HeaderMap) -> ApiError {
+    let announced = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map(|n| format!(" (Content-Length {n})"))
+        .unwrap_or_default();
+    ApiError::local(
+        ErrorKind::TooLarge,
+        request.method.clone(),
+        &request.url,
+        format!(
+            "the answer is larger than {}{announced}, the most scimbridge reads for this request",
+            bytes(request.limit)
+        ),
+    )
+}
+
+/// `16 MiB`, `64 KiB`, `100 bytes`.
+fn bytes(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
     }
 }
 
@@ -1017,19 +1120,44 @@ fn transport_error(
     ApiError::local(kind, request.method.clone(), &request.url, detail)
 }
 
-/// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error.
+/// Deserializes a success body, turning a shape mismatch into a [`ErrorKind::Decode`] error
+/// that names where in the body it is (`[3].id`: the fourth item's `id`).
 pub fn decode<T: serde::de::DeserializeOwned>(
     method: &Method,
     resp: &Response,
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(&resp.body).map_err(|e| {
+    let mut body = serde_json::Deserializer::from_slice(&resp.body);
+    serde_path_to_error::deserialize(&mut body).map_err(|e| {
+        let at = match e.path().to_string() {
+            path if path == "." => String::new(),
+            path => format!(" at `{path}`"),
+        };
         ApiError::local(
             ErrorKind::Decode,
             method.clone(),
             &resp.url,
-            format!("unexpected answer body: {e}"),
+            format!("unexpected answer body{at}: {}", e.inner()),
         )
     })
+}
+
+/// An answer of the wrong shape: `what` names the object and the field.
+pub fn decode_error(method: Method, url: &Url, what: String) -> ApiError {
+    ApiError::local(
+        ErrorKind::Decode,
+        method,
+        url,
+        format!("unexpected answer: {what}"),
+    )
+}
+
+/// A JSON value as shown in an error: its text, cut short.
+pub fn shown(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 /// The `rel="next"` target of RFC 8288 `Link` headers (one per line or comma-separated).

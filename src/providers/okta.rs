@@ -2,9 +2,10 @@
 //! `Link rel="next"` pagination and rate-limit buckets (reference/okta-api.md §2, §3).
 //!
 //! What must hold: models deserialize leniently (unknown fields ignored, missing ones defaulted,
-//! since Okta adds properties at any time, §3); an app keeps its raw JSON so a full-replace `PUT`
-//! is read-modify-write of the whole object (§1.3); next-page URLs are followed as given, never
-//! built; capabilities the API refuses for an app (connection `UNKNOWN`, features 400
+//! since Okta adds properties at any time, §3), but a field present with another type is an
+//! [`ErrorKind::Decode`] error naming the list, item and field, never read as absent; an app
+//! keeps its raw JSON so a full-replace `PUT` is read-modify-write of the whole object (§1.3);
+//! next-page URLs are followed as given, never built; capabilities the API refuses for an app (connection `UNKNOWN`, features 400
 //! E0000001, §1.1) come back as [`Capability::Unsupported`], not as an error.
 
 use std::collections::BTreeMap;
@@ -16,7 +17,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::http::{self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response};
+use super::http::{
+    self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response, decode_error, shown,
+};
 use crate::secret::Secret;
 
 pub use crate::ids::{MappingId, OktaAppId, OktaGroupId, OktaUserId, PushMappingId};
@@ -47,45 +50,69 @@ pub struct App {
     /// `credentials.userNameTemplate.template` / `.type`.
     pub user_name_template: Option<String>,
     pub user_name_template_type: Option<String>,
-    /// `settings.app` (OIN instance variables such as a base URL).
-    pub app_settings: Value,
+    /// `settings.app.baseUrl`, the OIN app's base URL.
+    pub settings_base_url: Option<String>,
     pub raw: Value,
 }
 
 impl App {
-    /// Builds the typed view of a raw app object.
-    pub fn from_raw(raw: Value) -> Option<Self> {
-        let s = |p: &str| raw.pointer(p).and_then(Value::as_str).map(str::to_owned);
-        Some(Self {
-            id: OktaAppId::new(s("/id")?),
-            name: s("/name").unwrap_or_default(),
-            label: s("/label").unwrap_or_default(),
-            status: s("/status").unwrap_or_default(),
-            sign_on_mode: s("/signOnMode"),
-            features: raw
-                .get("features")
-                .and_then(Value::as_array)
-                .map(|f| {
-                    f.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            admin_note: s("/settings/notes/admin"),
-            hide_web: raw
-                .pointer("/visibility/hide/web")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            hide_ios: raw
-                .pointer("/visibility/hide/iOS")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            user_name_template: s("/credentials/userNameTemplate/template"),
-            user_name_template_type: s("/credentials/userNameTemplate/type"),
-            app_settings: raw.pointer("/settings/app").cloned().unwrap_or(Value::Null),
+    /// Builds the typed view of a raw app object. `id`, `name`, `label` and `status` are
+    /// required; the other fields may be absent, but one present with another type is an
+    /// error naming it, never read as absent (an app whose note cannot be read is not "an app
+    /// without our block").
+    pub fn from_raw(raw: Value) -> Result<Self, String> {
+        let text =
+            |p: &str| field(&raw, p, "a string", Value::as_str).map(|v| v.map(str::to_owned));
+        let required = |p: &str| text(p)?.ok_or_else(|| format!("`{}` is missing", dotted(p)));
+        let flag =
+            |p: &str| field(&raw, p, "a boolean", Value::as_bool).map(|v| v.unwrap_or(false));
+        let features = field(&raw, "/features", "an array", Value::as_array)?
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, f)| {
+                f.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("`features[{i}]` is {}, not a string", shown(f)))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            id: OktaAppId::new(required("/id")?),
+            name: required("/name")?,
+            label: required("/label")?,
+            status: required("/status")?,
+            sign_on_mode: text("/signOnMode")?,
+            features,
+            admin_note: text("/settings/notes/admin")?,
+            hide_web: flag("/visibility/hide/web")?,
+            hide_ios: flag("/visibility/hide/iOS")?,
+            user_name_template: text("/credentials/userNameTemplate/template")?,
+            user_name_template_type: text("/credentials/userNameTemplate/type")?,
+            settings_base_url: text("/settings/app/baseUrl")?,
             raw,
         })
     }
+}
+
+/// The field at `pointer`: `None` when absent or null, else `get`'s reading of it, or an error
+/// saying the field is not `kind`.
+fn field<'a, T>(
+    raw: &'a Value,
+    pointer: &str,
+    kind: &str,
+    get: impl Fn(&'a Value) -> Option<T>,
+) -> Result<Option<T>, String> {
+    match raw.pointer(pointer) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => get(value)
+            .map(Some)
+            .ok_or_else(|| format!("`{}` is {}, not {kind}", dotted(pointer), shown(value))),
+    }
+}
+
+/// `/settings/notes/admin` as `settings.notes.admin`.
+fn dotted(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
 }
 
 /// Whether an app's read-only `features[]` show Okta's provisioning on: any of the To App
@@ -206,33 +233,43 @@ pub struct AppUserSchema {
 }
 
 impl AppUserSchema {
-    fn from_raw(raw: Value) -> Self {
-        let props = |p: &str| -> BTreeMap<String, SchemaAttribute> {
-            raw.pointer(p)
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| {
-                            Some((k.clone(), serde_json::from_value(v.clone()).ok()?))
-                        })
-                        .collect()
+    /// The schema's properties; one of the wrong shape is an error naming it.
+    fn from_raw(raw: Value) -> Result<Self, String> {
+        let props = |p: &str| -> Result<BTreeMap<String, SchemaAttribute>, String> {
+            field(&raw, p, "an object", Value::as_object)?
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| {
+                    let attribute = serde_json::from_value(v.clone())
+                        .map_err(|e| format!("`{}.{k}`: {e}", dotted(p)))?;
+                    Ok((k.clone(), attribute))
                 })
-                .unwrap_or_default()
+                .collect()
         };
-        Self {
-            base: props("/definitions/base/properties"),
-            custom: props("/definitions/custom/properties"),
-            custom_required: raw
-                .pointer("/definitions/custom/required")
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let custom_required = field(
+            &raw,
+            "/definitions/custom/required",
+            "an array",
+            Value::as_array,
+        )?
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str().map(str::to_owned).ok_or_else(|| {
+                format!(
+                    "`definitions.custom.required[{i}]` is {}, not a string",
+                    shown(v)
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+        Ok(Self {
+            base: props("/definitions/base/properties")?,
+            custom: props("/definitions/custom/properties")?,
+            custom_required,
             raw,
-        }
+        })
     }
 }
 
@@ -507,11 +544,21 @@ impl OktaClient {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ApiError> {
+        self.list_limited(path, query, http::BODY_LIMIT).await
+    }
+
+    /// [`Self::list`] with pages of up to `limit` bytes each.
+    async fn list_limited<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        limit: usize,
+    ) -> Result<Vec<T>, ApiError> {
         let mut url = self.url(path, query);
         let mut out = Vec::new();
         loop {
             let resp = self
-                .send(self.request(Method::GET, url.clone(), None))
+                .send(self.request(Method::GET, url.clone(), None).limit(limit))
                 .await?;
             let page: Vec<T> = http::decode(&Method::GET, &resp)?;
             out.extend(page);
@@ -546,7 +593,21 @@ impl OktaClient {
             query.push(("filter", f));
         }
         let raw: Vec<Value> = self.list("/api/v1/apps", &query).await?;
-        Ok(raw.into_iter().filter_map(App::from_raw).collect())
+        raw.into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                let id = raw.get("id").and_then(Value::as_str).map(str::to_owned);
+                App::from_raw(raw).map_err(|e| {
+                    let id = id.map(|id| format!(" ({id})")).unwrap_or_default();
+                    let url = self.url("/api/v1/apps", &query);
+                    decode_error(
+                        Method::GET,
+                        &url,
+                        format!("the apps list, item {i}{id}: {e}"),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// `GET /api/v1/apps/{id}`.
@@ -714,7 +775,8 @@ impl OktaClient {
     /// `GET /api/v1/meta/schemas/apps/{id}/default`.
     pub async fn app_user_schema(&self, id: &OktaAppId) -> Result<AppUserSchema, ApiError> {
         let raw: Value = self.call(Method::GET, &schema_path(id), &[], None).await?;
-        Ok(AppUserSchema::from_raw(raw))
+        let url = self.url(&schema_path(id), &[]);
+        schema_from_raw(Method::GET, &url, raw)
     }
 
     /// `POST …/default` adding or updating custom properties (partial update).
@@ -758,7 +820,7 @@ impl OktaClient {
                     .idempotent(true),
             )
             .await?;
-        Ok(AppUserSchema::from_raw(http::decode(&Method::POST, &resp)?))
+        schema_from_raw(Method::POST, &resp.url, http::decode(&Method::POST, &resp)?)
     }
 
     // ---- Profile mappings (§9) ----
@@ -894,7 +956,12 @@ impl OktaClient {
 
     /// `GET /api/v1/groups?limit=10000`, every page (§3: `/groups` allows 10,000 a page).
     pub async fn all_groups(&self) -> Result<Vec<Group>, ApiError> {
-        self.list("/api/v1/groups", &[("limit", "10000")]).await
+        self.list_limited(
+            "/api/v1/groups",
+            &[("limit", "10000")],
+            http::LARGE_PAGE_LIMIT,
+        )
+        .await
     }
 
     /// `GET /api/v1/groups/{id}`; `Ok(None)` on 404.
@@ -922,12 +989,25 @@ impl OktaClient {
     /// `GET /api/v1/apps/{id}/users?expand=user`, every page of 500 (direct `USER` and
     /// group-derived `GROUP`). `expand=user` embeds each Okta user, which saves one lookup per
     /// user where Okta honours it; callers fall back to lookups where it is absent.
+    /// A `lastSync` that is not an RFC 3339 time is an error, not "never synced": it is
+    /// evidence for the token's handover.
     pub async fn app_users(&self, app: &OktaAppId) -> Result<Vec<AppUser>, ApiError> {
-        self.list(
-            &app_path(app, "/users"),
-            &[("limit", "500"), ("expand", "user")],
-        )
-        .await
+        let query = [("limit", "500"), ("expand", "user")];
+        let users: Vec<AppUser> = self.list(&app_path(app, "/users"), &query).await?;
+        let unreadable = users.iter().enumerate().find_map(|(i, u)| {
+            let text = u.last_sync.as_deref()?;
+            humantime::parse_rfc3339(text.trim()).is_err().then(|| {
+                let what = format!(
+                    "the app users list, item {i} ({}): `lastSync` {text:?} is not an RFC 3339 time",
+                    u.id
+                );
+                decode_error(Method::GET, &self.url(&app_path(app, "/users"), &query), what)
+            })
+        });
+        match unreadable {
+            Some(err) => Err(err),
+            None => Ok(users),
+        }
     }
 
     /// `POST /api/v1/apps/{id}/users` assigning a user directly.
@@ -1085,8 +1165,12 @@ fn schema_path(id: &OktaAppId) -> String {
 }
 
 fn to_app(raw: Value, url: &Url) -> Result<App, ApiError> {
-    App::from_raw(raw)
-        .ok_or_else(|| ApiError::local(ErrorKind::Decode, Method::GET, url, "app without an id"))
+    App::from_raw(raw).map_err(|e| decode_error(Method::GET, url, format!("the app: {e}")))
+}
+
+fn schema_from_raw(method: Method, url: &Url, raw: Value) -> Result<AppUserSchema, ApiError> {
+    AppUserSchema::from_raw(raw)
+        .map_err(|e| decode_error(method, url, format!("the app user schema: {e}")))
 }
 
 /// 400 E0000001 on a provisioning call is how Okta says "not for this app" (§1.1).

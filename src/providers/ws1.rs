@@ -21,7 +21,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::http::{self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response};
+use super::http::{
+    self, ApiError, ErrorKind, HttpClient, HttpSettings, Request, Response, decode_error, shown,
+};
 use crate::secret::Secret;
 
 const API: &str = "/SAAS/jersey/manager/api";
@@ -316,7 +318,8 @@ impl Ws1Client {
             )
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(b"grant_type=client_credentials".to_vec())
-            .idempotent(repeatable);
+            .idempotent(repeatable)
+            .limit(http::TOKEN_BODY_LIMIT);
         let resp = self.http.send(req).await?;
         Ok((http::decode(&Method::POST, &resp)?, url))
     }
@@ -332,6 +335,8 @@ impl Ws1Client {
         let (answer, url) = self
             .request_token(&self.client_id, &self.client_secret, true)
             .await?;
+        // Kept as a header value, not a `Secret`, so made known to the scrubber here.
+        crate::secret::register(&answer.access_token);
         let mut header = HeaderValue::from_str(&format!("Bearer {}", answer.access_token))
             .map_err(|_| {
                 ApiError::local(
@@ -430,20 +435,26 @@ impl Ws1Client {
             );
             let resp = self.admin(Method::GET, url, MT_CLIENT_LIST, None).await?;
             let page: Value = http::decode(&Method::GET, &resp)?;
-            let items: Vec<OAuth2Client> = page
-                .get("items")
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|i| serde_json::from_value(i.clone()).ok())
-                        .collect()
+            let items: Vec<OAuth2Client> = items(&resp, &page, "OAuth clients list")?
+                .map(|(i, item)| {
+                    serde_json::from_value(item.clone()).map_err(|e| (i, e.to_string()))
                 })
-                .unwrap_or_default();
+                .collect::<Result<_, _>>()
+                .map_err(|(i, e)| item_error(&resp, "OAuth clients list", i, e))?;
             let count = items.len();
             out.extend(items);
-            let total_pages = page.get("totalPages").and_then(Value::as_u64);
-            let page_number = page.get("pageNumber").and_then(Value::as_u64);
+            let number = |name: &str| match page.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                    list_error(
+                        &resp,
+                        "OAuth clients list",
+                        format!("`{name}` is {}", shown(v)),
+                    )
+                }),
+            };
+            let total_pages = number("totalPages")?;
+            let page_number = number("pageNumber")?;
             match (total_pages, page_number) {
                 (Some(total), Some(number)) if number < total && count > 0 => start += count,
                 _ => return Ok(out),
@@ -525,16 +536,12 @@ impl Ws1Client {
         let url = self.url(&format!("{API}/connectormanagement/directoryconfigs"), &[]);
         let resp = self.admin(Method::GET, url, MT_DIR_LIST, None).await?;
         let page: Value = http::decode(&Method::GET, &resp)?;
-        Ok(page
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| serde_json::from_value(i.clone()).ok())
-                    .collect()
+        items(&resp, &page, "directories list")?
+            .map(|(i, item)| {
+                serde_json::from_value(item.clone())
+                    .map_err(|e| item_error(&resp, "directories list", i, e.to_string()))
             })
-            .unwrap_or_default())
+            .collect()
     }
 
     /// The directory named `name`, if any.
@@ -583,11 +590,9 @@ impl Ws1Client {
         );
         let resp = self.admin(Method::GET, url, MT_DOMAIN_LIST, None).await?;
         let page: Value = http::decode(&Method::GET, &resp)?;
-        Ok(page
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(domain_name).collect())
-            .unwrap_or_default())
+        items(&resp, &page, "domains list")?
+            .map(|(i, item)| domain_name(item).map_err(|e| item_error(&resp, "domains list", i, e)))
+            .collect()
     }
 
     // ---- The SCIM client's bearer token (§3) ----
@@ -703,11 +708,13 @@ impl Ws1Client {
 
     /// A SCIM read with the admin token; a refused token (401, or 403 where the tenant answers
     /// that, §7) is dropped and the read tried once more with a fresh one.
+    /// Pages hold up to 10,000 users ([`SCIM_PAGES`]), so they get the large page limit.
     async fn scim_get(&self, url: Url) -> Result<Response, ApiError> {
         let send = |auth: HeaderValue| {
             Request::new(Method::GET, url.clone())
                 .header(AUTHORIZATION, auth)
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .limit(http::LARGE_PAGE_LIMIT)
         };
         match self.http.send(send(self.admin_auth().await?)).await {
             Err(e) if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Forbidden) => {
@@ -735,21 +742,70 @@ impl Ws1Client {
     }
 }
 
-/// A domain item's name: its `name` or `domainName`, else the last segment of its self link.
-fn domain_name(item: &Value) -> Option<String> {
-    if let Some(name) = item
-        .get("name")
-        .or_else(|| item.get("domainName"))
-        .and_then(Value::as_str)
-    {
-        return Some(name.to_owned());
+/// The `items` of a list page, numbered: none when absent or null (an empty list), an error
+/// naming `list` when present and not an array.
+fn items<'a>(
+    resp: &Response,
+    page: &'a Value,
+    list: &str,
+) -> Result<impl Iterator<Item = (usize, &'a Value)>, ApiError> {
+    let items = match page.get("items") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(other) => {
+            return Err(list_error(
+                resp,
+                list,
+                format!("`items` is {}", shown(other)),
+            ));
+        }
+    };
+    Ok(items.iter().enumerate())
+}
+
+/// An item of `list` whose shape is wrong.
+fn item_error(resp: &Response, list: &str, index: usize, what: String) -> ApiError {
+    list_error(resp, list, format!("item {index}: {what}"))
+}
+
+fn list_error(resp: &Response, list: &str, what: String) -> ApiError {
+    decode_error(Method::GET, &resp.url, format!("the {list}, {what}"))
+}
+
+/// A domain item's name: its `name` or `domainName`, else the last segment of its self link;
+/// an item with none of them, or one of another type, is an error.
+fn domain_name(item: &Value) -> Result<String, String> {
+    for key in ["name", "domainName"] {
+        match item.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) => return Ok(name.clone()),
+            Some(other) => return Err(format!("`{key}` is {}, not a string", shown(other))),
+        }
     }
-    let href = item.pointer("/_links/self/href")?.as_str()?;
-    let last = href.trim_end_matches('/').rsplit('/').next()?;
+    let missing = || "no `name`, `domainName` or `_links.self.href`".to_owned();
+    let href = match item.pointer("/_links/self/href") {
+        None | Some(Value::Null) => return Err(missing()),
+        Some(Value::String(href)) => href,
+        Some(other) => {
+            return Err(format!(
+                "`_links.self.href` is {}, not a string",
+                shown(other)
+            ));
+        }
+    };
+    let last = href
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
     let decoded: String = form_urlencoded::parse(format!("d={last}").as_bytes())
         .next()
-        .map(|(_, v)| v.into_owned())?;
-    (!decoded.is_empty()).then_some(decoded)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if decoded.is_empty() {
+        return Err(format!("`_links.self.href` {href:?} names no domain"));
+    }
+    Ok(decoded)
 }
 
 /// `iat` and `exp` of a JWT's payload, without verifying it (we only read our own fresh token's

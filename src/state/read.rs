@@ -475,11 +475,7 @@ async fn finish_app(
         hide_mobile: app.hide_ios,
         username_kind: app.user_name_template_type.unwrap_or_default(),
         username_template: app.user_name_template.unwrap_or_default(),
-        settings_base_url: app
-            .app_settings
-            .get("baseUrl")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned),
+        settings_base_url: app.settings_base_url,
         minting_file_ready: managed
             .as_ref()
             .and_then(|m| m.minting.as_ref())
@@ -551,6 +547,7 @@ pub async fn app_users_live(
                 scope: u.scope,
                 status: Some(u.status),
                 sync_state: u.sync_state,
+                // `OktaClient::app_users` refused a `lastSync` that does not parse.
                 last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
                 profile,
             }

@@ -5,6 +5,7 @@ mod alternatives;
 mod canary;
 mod config;
 mod conformance;
+mod hostile;
 mod hygiene;
 mod interrupted;
 mod pipelines;

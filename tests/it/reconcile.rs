@@ -118,6 +118,8 @@ pub(crate) async fn scimbridge_with(env: Vec<(&'static str, String)>, args: &[&s
         .current_dir(root())
         .env_clear()
         .envs(env)
+        // A test's watchdog drops this future when a run takes too long: the run dies with it.
+        .kill_on_drop(true)
         .output()
         .await
         .expect("the binary runs");
@@ -205,6 +207,8 @@ async fn plan_reports_the_vendor_error_of_a_refused_token() {
         .current_dir(root())
         .env_clear()
         .envs(env)
+        // A test's watchdog drops this future when a run takes too long: the run dies with it.
+        .kill_on_drop(true)
         .output()
         .await
         .expect("runs");

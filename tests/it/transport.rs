@@ -385,7 +385,7 @@ fn assert_planned(run: &Run) {
 }
 
 /// Asserts that a run failed and that its stderr says `text`.
-fn assert_fails_saying(run: &Run, text: &str) {
+pub(crate) fn assert_fails_saying(run: &Run, text: &str) {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains(text), "{text:?} in:\n{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
