@@ -95,6 +95,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    scrub_panics();
     let printer = Printer::from_env();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
@@ -116,6 +117,28 @@ pub fn main() -> ExitCode {
             Exit::Error.into()
         }
     }
+}
+
+/// A panic's message and location go through the scrubber like everything else printed: a
+/// bug must not be the way a secret reaches a terminal or a CI log.
+fn scrub_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let text = format!("scimbridge panicked{at}: {message}\nthis is a bug: please report it\n");
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            crate::secret::scrub(&text).as_bytes(),
+        );
+    }));
 }
 
 fn init_logging(verbose: u8) {
