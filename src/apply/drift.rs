@@ -252,6 +252,15 @@ fn token_findings(token: &TokenStatus, config: &str) -> Vec<Finding> {
             };
             out.push(finding(Severity::Drift, message, Some(reissue)));
         }
+        (TokenState::Unknown, _) => out.push(finding(
+            Severity::Drift,
+            format!(
+                "Okta's provisioning uses a token that scimbridge did not mint (set up by hand, or imported): its expiry is unknown, so provisioning may stop any day without warning{failing}"
+            ),
+            Some(format!(
+                "`scimbridge apply -c {config} --reissue-token --token-out FILE` mints one whose expiry scimbridge tracks; hand it over in Okta's console step"
+            )),
+        )),
         (TokenState::Expired, Some(held)) => out.push(finding(
             Severity::Drift,
             format!(

@@ -506,6 +506,12 @@ impl Planner<'_> {
             // A handover in progress is finished or re-issued on request, never replaced by
             // another token on a plain re-run.
             (None, TokenState::Pending) => (Mint::No, String::new()),
+            (None, TokenState::Unknown) if reissue => (
+                Mint::Rotate,
+                "--reissue-token: replaces the token set up without scimbridge, whose expiry is unknown; it stays valid until it expires (WS1 revokes tokens only by deleting their client)".to_owned(),
+            ),
+            // A token set up by hand works as far as anyone knows: never replaced unasked.
+            (None, TokenState::Unknown) => (Mint::No, String::new()),
             (None, TokenState::Expired) => (
                 Mint::Rotate,
                 format!(

@@ -42,6 +42,9 @@ pub enum SecretCheck {
 pub enum TokenState {
     /// No token of the configured client was ever handed to Okta by scimbridge.
     None,
+    /// Okta's provisioning is on with a token scimbridge never recorded (set up by hand, or an
+    /// imported setup): no API tells its expiry, so it is neither fine nor expiring, but unknown.
+    Unknown,
     /// The newest token went to the console step, which is not confirmed yet.
     Pending,
     /// Okta holds the newest token, and it is outside its rotation window.
@@ -157,6 +160,17 @@ pub fn assess(
         observed_at: now,
     };
     let Some(newest) = newest else {
+        // Provisioning on while the block records no token (nor a mint of one): Okta holds a
+        // token scimbridge never saw. Its expiry cannot be read from Okta or WS1.
+        let recorded = block.is_some_and(|b| b.token.is_some() || b.minting.is_some());
+        // Where Okta's connection API answers, its status says; else the features do.
+        let connected = app.is_some_and(|a| match a.capabilities.connection_api {
+            true => a.connection.as_ref().is_some_and(|c| c.status == "ENABLED"),
+            false => provisioning_on(a),
+        });
+        if !recorded && client_exists && connected {
+            status.state = TokenState::Unknown;
+        }
         return status;
     };
     let confirms = match newest.handover {
@@ -256,6 +270,11 @@ impl TokenStatus {
     /// One line for plans and reports: the state, the dates, the next step.
     pub fn summary(&self) -> String {
         let client = &self.client_id;
+        if self.state == TokenState::Unknown {
+            return format!(
+                "Okta's provisioning uses a token of `{client}` that scimbridge did not mint (set up by hand, or imported): no API tells when it expires; `scimbridge apply --reissue-token --token-out FILE` hands over one whose expiry scimbridge tracks"
+            );
+        }
         let Some(newest) = &self.newest else {
             return format!("no token of `{client}` was handed to Okta by scimbridge yet");
         };
@@ -271,7 +290,7 @@ impl TokenStatus {
             d => format!("expires in {d} day(s)"),
         };
         match self.state {
-            TokenState::None => format!("no token of `{client}` yet"),
+            TokenState::None | TokenState::Unknown => format!("no token of `{client}` yet"),
             TokenState::Pending => {
                 let old = match (&self.in_use, self.days_left) {
                     (Some(old), Some(d)) => format!(
