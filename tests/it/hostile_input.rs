@@ -1,0 +1,208 @@
+//! Hostile input (issue 17): configs and referenced files made to exhaust memory, hang the
+//! reader or smuggle what a diagnostic must not print. Each case runs the real
+//! `scimbridge validate` under a watchdog (the process must end; how fast is the bench
+//! `benches/hostile_input.rs`'s business, never an assertion here) and checks the exit code, the
+//! diagnostic's code and its location.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::config::{BASE, ENV, edit};
+
+/// How long a run may take before the watchdog kills it and fails the test.
+const WATCHDOG: Duration = Duration::from_secs(20);
+
+/// What one run showed.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Fails unless the run exited non-zero with an error `code` located at `location`
+    /// (`file:line:column`).
+    fn assert_refused(&self, code: &str, location: &str) {
+        let transcript = format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(
+            self.code.is_some_and(|c| c != 0),
+            "exit {:?}\n{transcript}",
+            self.code
+        );
+        assert!(
+            self.stderr.contains(&format!("error[{code}]")),
+            "no `{code}` error\n{transcript}"
+        );
+        assert!(
+            self.stderr.contains(&format!("--> {location}\n")),
+            "not located at {location}\n{transcript}"
+        );
+    }
+}
+
+/// Runs `scimbridge <args>` in `dir` with exactly `env`; kills it and fails after [`WATCHDOG`].
+fn run_watched(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scimbridge"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`scimbridge {}` did not end within {WATCHDOG:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
+    }
+}
+
+/// Validates `yaml` (bytes, so it may be anything) as `config.yaml` in a fresh folder, after
+/// `prepare` has put whatever else the case needs beside it.
+fn validate_with(yaml: &[u8], env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.yaml"), yaml).unwrap();
+    prepare(dir.path());
+    run_watched(dir.path(), &["validate", "-c", "config.yaml"], env)
+}
+
+fn validate(yaml: &str) -> Run {
+    validate_with(yaml.as_bytes(), ENV, |_| {})
+}
+
+/// `BASE` with the Okta API token read from `${file:token}`, which `prepare` creates.
+fn validate_token_file(prepare: impl FnOnce(&Path)) -> Run {
+    let yaml = edit("${env:OKTA_API_TOKEN}", "${file:token}");
+    validate_with(yaml.as_bytes(), ENV, prepare)
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// Where `okta.api_token`'s value starts in `BASE`.
+const TOKEN_AT: &str = "config.yaml:17:14";
+
+#[test]
+fn a_fifo_as_the_config_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("config.yaml"));
+    let run = run_watched(dir.path(), &["validate", "-c", "config.yaml"], ENV);
+    run.assert_refused("not-regular-file", "config.yaml:1:1");
+    assert!(
+        run.stderr.contains("is a FIFO, not a regular file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_fifo_as_a_file_reference_is_refused_without_waiting() {
+    let run = validate_token_file(|dir| mkfifo(&dir.join("token")));
+    run.assert_refused("not-regular-file", TOKEN_AT);
+    assert!(
+        run.stderr.contains("is a FIFO, not a regular file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn dev_zero_is_refused_as_config_and_as_file_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_watched(dir.path(), &["validate", "-c", "/dev/zero"], ENV);
+    run.assert_refused("not-regular-file", "/dev/zero:1:1");
+    let yaml = edit("${env:OKTA_API_TOKEN}", "${file:/dev/zero}");
+    validate(&yaml).assert_refused("not-regular-file", TOKEN_AT);
+}
+
+#[test]
+fn a_sparse_2_gib_secret_file_is_refused_by_its_size() {
+    let run = validate_token_file(|dir| {
+        let file = std::fs::File::create(dir.join("token")).unwrap();
+        file.set_len(2 << 30).unwrap();
+    });
+    run.assert_refused("too-large", TOKEN_AT);
+    assert!(run.stderr.contains("limit of 64 KiB"), "{}", run.stderr);
+}
+
+#[test]
+fn an_over_size_config_is_refused_by_its_size() {
+    let mut yaml = BASE.to_owned();
+    let comment = format!("# {}\n", "x".repeat(1021));
+    while yaml.len() <= 8 << 20 {
+        yaml.push_str(&comment);
+    }
+    let run = validate(&yaml);
+    run.assert_refused("too-large", "config.yaml:1:1");
+    assert!(run.stderr.contains("limit of 8 MiB"), "{}", run.stderr);
+}
+
+#[test]
+fn invalid_utf8_is_located_at_its_first_bad_byte() {
+    let mut bytes = edit("label: Workspace ONE", "label: Workspace #ONE").into_bytes();
+    let at = bytes
+        .iter()
+        .position(|&b| b == b'#')
+        .expect("BASE has no other `#`");
+    bytes[at] = 0xff;
+    let run = validate_with(&bytes, ENV, |_| {});
+    run.assert_refused("not-utf8", "config.yaml:20:22");
+}
+
+#[test]
+fn an_empty_env_secret_is_refused_naming_the_variable() {
+    for empty in ["", "  \t"] {
+        let env: Vec<(&str, &str)> = ENV
+            .iter()
+            .map(|&(k, v)| (k, if k == "OKTA_API_TOKEN" { empty } else { v }))
+            .collect();
+        let run = validate_with(BASE.as_bytes(), &env, |_| {});
+        run.assert_refused("empty-secret", TOKEN_AT);
+        assert!(
+            run.stderr.contains("`${env:OKTA_API_TOKEN}` is empty"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn an_empty_file_secret_is_refused_naming_the_file() {
+    let run = validate_token_file(|dir| std::fs::write(dir.join("token"), "\n").unwrap());
+    run.assert_refused("empty-secret", TOKEN_AT);
+    assert!(
+        run.stderr.contains("`${file:token}` is empty"),
+        "{}",
+        run.stderr
+    );
+}
