@@ -23,7 +23,7 @@ struct Run {
 
 impl Run {
     /// Fails unless the run exited non-zero with an error `code` located at `location`
-    /// (`file:line:column`).
+    /// (`file:line:column`, or a prefix of it).
     fn assert_refused(&self, code: &str, location: &str) {
         let transcript = format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         assert!(
@@ -36,7 +36,7 @@ impl Run {
             "no `{code}` error\n{transcript}"
         );
         assert!(
-            self.stderr.contains(&format!("--> {location}\n")),
+            self.stderr.contains(&format!("--> {location}")),
             "not located at {location}\n{transcript}"
         );
     }
@@ -205,4 +205,47 @@ fn an_empty_file_secret_is_refused_naming_the_file() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn an_alias_bomb_is_refused_at_the_alias_over_the_limit() {
+    // Each anchor aliases the previous one ten times: 10^9 nodes at the ninth ("billion laughs").
+    let mut yaml =
+        format!("{BASE}lol0: &lol0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let alias = format!("*lol{}", i - 1);
+        yaml.push_str(&format!(
+            "lol{i}: &lol{i} [{}]\n",
+            vec![alias; 10].join(", ")
+        ));
+    }
+    // lol3 holds 11,111 nodes; the aliases of it on lol4's line cross 100,000.
+    let line = BASE.lines().count() + 5;
+    let run = validate(&yaml);
+    run.assert_refused("alias-limit", &format!("config.yaml:{line}:"));
+    assert!(
+        run.stderr.contains("more than 100000 nodes"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let line = BASE.lines().count() + 1;
+    // The root mapping is the first level, so the 128th `- ` (column 255) is one too many.
+    for (nest, column) in [("- ", 2 * 127 + 1), ("[", 0)] {
+        let yaml = format!("{BASE}deep:\n{}\n", nest.repeat(1_000_000));
+        let run = validate(&yaml);
+        let at = match column {
+            0 => format!("config.yaml:{}:", line + 1),
+            c => format!("config.yaml:{}:{c}\n", line + 1),
+        };
+        run.assert_refused("too-deep", at.trim_end());
+        assert!(
+            run.stderr.contains("deeper than 128 levels"),
+            "{}",
+            run.stderr
+        );
+    }
 }
