@@ -363,11 +363,17 @@ fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|err| {
             let marker = err.marker();
+            let at = Pos {
+                line: marker.line(),
+                column: marker.col() + 1,
+            };
+            let tab = err.info().contains("tab");
             let location = Location::new(
                 file,
-                Pos {
-                    line: marker.line(),
-                    column: marker.col() + 1,
+                if tab {
+                    tab_near(text, at).unwrap_or(at)
+                } else {
+                    at
                 },
             );
             // The scanner stops flow nesting (`[[[…`) at 255 levels itself, sometimes before
@@ -383,12 +389,17 @@ fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
                     .why(TOO_DEEP_WHY),
                 ];
             }
-            vec![Diagnostic::error(
+            let diagnostic = Diagnostic::error(
                 "syntax",
                 Path::root(),
                 location,
                 format!("YAML syntax error: {}", err.info()),
-            )]
+            );
+            vec![if tab {
+                diagnostic.help("indent with spaces: YAML does not allow tabs in indentation")
+            } else {
+                diagnostic
+            }]
         })?;
         let pos = Pos::from_span(&span);
         match event {
@@ -456,6 +467,28 @@ fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
         }
     }
     Ok(builder.root)
+}
+
+/// The tab a saphyr tab error is about. saphyr reports where it was scanning when it met the
+/// tab: for a tab that indents the line after a plain scalar, the end of that scalar (the line
+/// before), and otherwise the character after the tab. The tab itself is in the leading
+/// whitespace of that line or the next, else later on that line.
+fn tab_near(text: &str, at: Pos) -> Option<Pos> {
+    let mut lines = text.lines().enumerate().skip(at.line.saturating_sub(1));
+    let (index, first) = lines.next()?;
+    let leading_tab = |line: &str| {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        line[..indent].find('\t')
+    };
+    let in_indent = std::iter::once((index, first))
+        .chain(lines.next())
+        .find_map(|(i, line)| Some((i, leading_tab(line)?)));
+    let (index, byte) = in_indent.or_else(|| Some((index, first.find('\t')?)))?;
+    let line = text.lines().nth(index)?;
+    Some(Pos {
+        line: index + 1,
+        column: line[..byte].chars().count() + 1,
+    })
 }
 
 /// A finished node with how many nodes its subtree holds and how many levels deep it is, so an
@@ -660,6 +693,24 @@ mod tests {
     fn too_many_nodes_are_refused() {
         let text = format!("[{}]", "1,".repeat(MAX_NODES));
         assert_eq!(refusal(&text).code, "too-many-nodes");
+    }
+
+    #[test]
+    fn a_tab_error_points_at_the_tab() {
+        for (text, at) in [
+            ("a:\n  b: 1\n\tc: 2\n", (3, 1)),
+            ("a:\n\tb: 1\n", (2, 1)),
+            ("a: 1\n\tb: 2\n", (2, 1)),
+        ] {
+            let d = refusal(text);
+            assert_eq!(d.code, "syntax", "{text:?}");
+            assert_eq!(
+                (d.location.line, d.location.column),
+                at,
+                "{text:?}: {}",
+                d.message
+            );
+        }
     }
 
     #[test]

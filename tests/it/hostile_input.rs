@@ -249,3 +249,13 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         );
     }
 }
+
+#[test]
+fn a_tab_in_indentation_is_located_at_the_tab() {
+    let run = validate(&edit("    variant:", "\tvariant:"));
+    run.assert_refused("syntax", "config.yaml:19:1");
+    // Here saphyr reports the end of `scim11_custom`, on the line before the tab.
+    let run = validate(&edit("    label:", "\tlabel:"));
+    run.assert_refused("syntax", "config.yaml:20:1");
+    assert!(run.stderr.contains("indent with spaces"), "{}", run.stderr);
+}
