@@ -249,8 +249,13 @@ impl Lints<'_> {
         if client.access_token_ttl <= WS1_DEFAULT_TTL {
             self.error("token-ttl", ttl, format!("access-token TTL {} is no longer than WS1's 3-hour default", client.access_token_ttl), "Okta stores one bearer token and never refreshes it; provisioning would stop within hours")
                 .help = Some("use a long lifetime such as `365d` and let scimbridge rotate it".into());
-        } else if client.access_token_ttl < client.rotation_window {
-            self.error("token-ttl", ttl, format!("access-token TTL {} is shorter than the rotation window {}", client.access_token_ttl, client.rotation_window), "every new token would already be inside the rotation window, so every apply would mint another");
+        } else if client.access_token_ttl <= client.rotation_window {
+            let relation = if client.access_token_ttl == client.rotation_window {
+                "the same as"
+            } else {
+                "shorter than"
+            };
+            self.error("token-ttl", ttl, format!("access-token TTL {} is {relation} the rotation window {}", client.access_token_ttl, client.rotation_window), "every new token would already be inside the rotation window, so every apply would mint another");
         }
     }
 

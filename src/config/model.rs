@@ -535,11 +535,25 @@ impl Checker<'_> {
         )
     }
 
+    /// A duration within 1m ..= [`duration::MAX`](super::duration::MAX), the most WS1 can hold.
     fn duration(&mut self, text: &str, path: &str) -> Minutes {
-        Minutes::parse(text).unwrap_or_else(|err| {
-            self.error("type", Path::parse(path), err.to_string());
-            Minutes(1)
-        })
+        match Minutes::parse(text) {
+            Ok(minutes) if minutes <= super::duration::MAX => minutes,
+            Ok(_) => {
+                let max = super::duration::MAX.0;
+                self.error(
+                    "out-of-range",
+                    Path::parse(path),
+                    format!("`{text}` is longer than {max}m (about 4,083 years), the most WS1 Access can hold"),
+                )
+                .why = Some("WS1 keeps a client's accessTokenTTL as an int32 count of minutes (its OAuth client API, `format: int32`); a longer value fails when apply creates the client".into());
+                Minutes(1)
+            }
+            Err(err) => {
+                self.error("type", Path::parse(path), err.to_string());
+                Minutes(1)
+            }
+        }
     }
 
     fn scim_client(&mut self, raw: &RawScimClient) -> ScimClient {

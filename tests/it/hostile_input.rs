@@ -259,3 +259,33 @@ fn a_tab_in_indentation_is_located_at_the_tab() {
     run.assert_refused("syntax", "config.yaml:20:1");
     assert!(run.stderr.contains("indent with spaces"), "{}", run.stderr);
 }
+
+#[test]
+fn a_ttl_beyond_what_ws1_holds_is_refused_naming_the_limit() {
+    for ttl in ["18446744073709551615m", "2147483648m"] {
+        let run = validate(&edit(
+            "access_token_ttl: 365d",
+            &format!("access_token_ttl: {ttl}"),
+        ));
+        run.assert_refused("out-of-range", "config.yaml:9:23");
+        assert!(run.stderr.contains("2147483647m"), "{}", run.stderr);
+        assert!(run.stderr.contains("int32"), "{}", run.stderr);
+    }
+    let run = validate(&edit(
+        "access_token_ttl: 365d",
+        "access_token_ttl: 99999999999999999999999w",
+    ));
+    run.assert_refused("type", "config.yaml:9:23");
+    let run = validate(&edit(
+        "rotation_window: 30d",
+        "rotation_window: 18446744073709551615m",
+    ));
+    run.assert_refused("out-of-range", "config.yaml:10:22");
+    let run = validate(&edit("rotation_window: 30d", "rotation_window: 365d"));
+    run.assert_refused("token-ttl", "config.yaml:9:23");
+    assert!(
+        run.stderr.contains("the same as the rotation window"),
+        "{}",
+        run.stderr
+    );
+}
