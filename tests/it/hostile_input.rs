@@ -289,3 +289,56 @@ fn a_ttl_beyond_what_ws1_holds_is_refused_naming_the_limit() {
         run.stderr
     );
 }
+
+#[test]
+fn a_control_character_is_located_and_shown_escaped() {
+    let cases = [
+        // Escaped in a double-quoted scalar: valid YAML, refused by the check.
+        (
+            r#"label: "Workspace\e[31m ONE""#,
+            "control-character",
+            "config.yaml:20:12",
+        ),
+        (
+            r#"name: "Okta\u0085Users""#,
+            "control-character",
+            "config.yaml:13:11",
+        ),
+        (
+            r#"domains: ["exa\x7fmple.com"]"#,
+            "control-character",
+            "config.yaml:14:15",
+        ),
+        // Raw in the file: the excerpt must not print it either.
+        (
+            "label: Workspace\u{1b}[31m ONE",
+            "control-character",
+            "config.yaml:20:12",
+        ),
+    ];
+    for (to, code, at) in cases {
+        let from = to.split(':').next().unwrap();
+        let from = BASE
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{from}:")))
+            .unwrap()
+            .trim_start();
+        let run = validate(&edit(from, to));
+        run.assert_refused(code, at);
+        assert!(
+            !run.stderr.contains(['\u{1b}', '\u{85}', '\u{7f}']),
+            "{:?}",
+            run.stderr
+        );
+    }
+    let run = validate(&edit(
+        "label: Workspace ONE Access",
+        r#"label: "Workspace\e ONE""#,
+    ));
+    assert!(
+        run.stderr
+            .contains(r"control character \u{1b} at character 10"),
+        "{}",
+        run.stderr
+    );
+}
