@@ -227,15 +227,15 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             out.push_str(&format!("   = help: {help}\n"));
         }
-        // Messages may quote what the file holds; a control character there must not reach the
-        // terminal raw.
+        // Messages and the excerpt quote what the file holds: a control character there must
+        // not reach the terminal raw, nor a URL's password.
         let mut safe = String::with_capacity(out.len());
         for line in out.split_inclusive('\n') {
             let (line, newline) = match line.strip_suffix('\n') {
                 Some(line) => (line, "\n"),
                 None => (line, ""),
             };
-            safe.push_str(&escape_controls(line));
+            safe.push_str(&escape_controls(&crate::secret::redact_userinfo(line)));
             safe.push_str(newline);
         }
         safe

@@ -196,7 +196,10 @@ impl Lints<'_> {
     /// it references).
     fn url(&mut self, path: &str, url: &str, root_only: bool, source: &Param) {
         let path = Path::parse(path);
-        let parsed = match url::Url::parse(url) {
+        // Every message shows the URL with its user info hidden.
+        let raw = url;
+        let url = &*crate::secret::redact_userinfo(raw);
+        let parsed = match url::Url::parse(raw) {
             Ok(parsed) => parsed,
             Err(err) => {
                 self.error(
@@ -208,6 +211,10 @@ impl Lints<'_> {
                 return;
             }
         };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            self.error("url-credentials", path.clone(), format!("`{url}` carries credentials"), "credentials never go in a URL: URLs are printed, logged and kept in shell history")
+                .help = Some("remove the user info; scimbridge sends each service's credentials from their own fields".into());
+        }
         if url.ends_with('/') {
             let fixed = url.trim_end_matches('/');
             let help = match source {

@@ -342,3 +342,34 @@ fn a_control_character_is_located_and_shown_escaped() {
         run.stderr
     );
 }
+
+#[test]
+fn a_url_password_is_never_printed() {
+    let yaml = edit(
+        "https://acme.okta.com",
+        "http://admin:hunter2pw@acme.okta.com/",
+    );
+    for format in ["text", "json"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.yaml"), &yaml).unwrap();
+        let args = ["validate", "-c", "config.yaml", "--format", format];
+        let run = run_watched(dir.path(), &args, ENV);
+        assert_ne!(run.code, Some(0));
+        assert!(
+            !run.stdout.contains("hunter2pw") && !run.stderr.contains("hunter2pw"),
+            "the password was printed:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+        if format == "text" {
+            run.assert_refused("url-credentials", "config.yaml:16:12");
+            run.assert_refused("insecure-url", "config.yaml:16:12");
+            run.assert_refused("trailing-slash", "config.yaml:16:12");
+            assert!(
+                run.stderr.contains("http://admin:***@acme.okta.com/"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+}
