@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// The largest config file read: 8 MiB. The 10,000-user benchmark config (`benches/validate.rs`)
 /// is about 300 KiB, so this leaves more than twenty times that room, while the tree built from
-/// it stays within a few hundred MB even at the YAML node limits (`config::yaml`).
+/// it stays under 200 MB at the YAML node limits (`config::yaml`, `benches/hostile_input.rs`).
 pub const CONFIG_LIMIT: u64 = 8 * 1024 * 1024;
 
 /// The largest file a `${file:…}` reference may name: 64 KiB. A referenced value is a token, a

@@ -337,7 +337,7 @@ fn backticked(text: &str) -> Vec<String> {
 /// laughs"); a real config uses a handful of small aliases, if any.
 pub const MAX_ALIAS_NODES: usize = 100_000;
 /// The most nodes a document may hold, aliases' copies and anchors' saved copies included. The
-/// 10,000-user benchmark config has about 10,600. Each node costs about 130 bytes as a tree
+/// 10,000-user benchmark config has about 10,600. Each node costs about 260 bytes as a tree
 /// node plus its `serde_yaml::Value`: a million took 266 MB in `benches/hostile_input.rs`, half
 /// a million stays under its 200 MB goal.
 pub const MAX_NODES: usize = 500_000;
