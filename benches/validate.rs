@@ -13,31 +13,13 @@ const GROUPS: usize = 500;
 const RUNS: usize = 7;
 
 fn config() -> String {
-    let mut text = String::from(
-        "version: 1
-ws1:
-  tenant_url: https://acme.vmwareidentity.com
-  credentials:
-    client_id: scimbridge-admin
-    client_secret: ${env:WS1_CLIENT_SECRET}
-  scim_client:
-    client_id: okta-scim
-    access_token_ttl: 365d
-    secret: ${env:WS1_SCIM_CLIENT_SECRET}
-  directory:
-    name: Okta Users
-    domains: [example.com]
-okta:
-  org_url: https://acme.okta.com
-  api_token: ${env:OKTA_API_TOKEN}
-  app:
-    variant: scim11_custom
-    label: Workspace ONE Access
-    assignments:
+    let mut text = format!(
+        "{}    assignments:
       users:
         mode: exact
         members:
 ",
+        common::CONFIG_HEAD
     );
     for i in 0..USERS {
         writeln!(text, "          - user{i:05}@example.com").unwrap();

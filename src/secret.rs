@@ -27,6 +27,39 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use ring::rand::{SecureRandom, SystemRandom};
 
+/// `text` with the user info of every URL in it hidden: `http://admin:pw@host` becomes
+/// `http://admin:***@host`, and a lone user name (often a token) `***`. Works on any text, so it
+/// also covers a URL that does not parse, and a source line quoted in a diagnostic.
+pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let authority_start = scheme_end + 3;
+        let tail = &rest[authority_start..];
+        let authority_len = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '`')
+            .unwrap_or(tail.len());
+        out.push_str(&rest[..authority_start]);
+        let authority = &tail[..authority_len];
+        match authority.rfind('@') {
+            Some(at) => {
+                match authority[..at].split_once(':') {
+                    Some((user, _)) => out.push_str(&format!("{user}:***")),
+                    None => out.push_str("***"),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_len..];
+    }
+    if out.is_empty() {
+        return text.into();
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 /// PBKDF2 rounds for a new digest: OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
 pub const DIGEST_ITERATIONS: u32 = 600_000;
 const DIGEST_SCHEME: &str = "pbkdf2-sha256";

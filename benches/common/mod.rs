@@ -17,6 +17,29 @@ pub fn peak_memory_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// A valid config without assignments, its secrets from the environment (`WS1_CLIENT_SECRET`,
+/// `WS1_SCIM_CLIENT_SECRET`, `OKTA_API_TOKEN`); benches append to it.
+pub const CONFIG_HEAD: &str = "version: 1
+ws1:
+  tenant_url: https://acme.vmwareidentity.com
+  credentials:
+    client_id: scimbridge-admin
+    client_secret: ${env:WS1_CLIENT_SECRET}
+  scim_client:
+    client_id: okta-scim
+    access_token_ttl: 365d
+    secret: ${env:WS1_SCIM_CLIENT_SECRET}
+  directory:
+    name: Okta Users
+    domains: [example.com]
+okta:
+  org_url: https://acme.okta.com
+  api_token: ${env:OKTA_API_TOKEN}
+  app:
+    variant: scim11_custom
+    label: Workspace ONE Access
+";
+
 /// The Okta people of a sandbox seed: `users` users (`user{i}@example.com`, the logins
 /// [`write_config`] names) and `groups` empty groups (`Group {i}`).
 pub fn seed_people(

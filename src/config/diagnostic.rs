@@ -215,9 +215,10 @@ impl Diagnostic {
         {
             let number = format!("{:>2}", self.location.line);
             let pad = " ".repeat(number.len());
-            let caret_at = " ".repeat(self.location.column.saturating_sub(1));
+            let (before, after) = excerpt(line, self.location.column.saturating_sub(1));
+            let caret_at = " ".repeat(before.chars().count());
             out.push_str(&format!(
-                "{pad} |\n{number} | {line}\n{pad} | {caret_at}^\n"
+                "{pad} |\n{number} | {before}{after}\n{pad} | {caret_at}^\n"
             ));
         }
         if let Some(why) = &self.why {
@@ -226,8 +227,61 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             out.push_str(&format!("   = help: {help}\n"));
         }
-        out
+        // Messages and the excerpt quote what the file holds: a control character there must
+        // not reach the terminal raw, nor a URL's password.
+        let mut safe = String::with_capacity(out.len());
+        for line in out.split_inclusive('\n') {
+            let (line, newline) = match line.strip_suffix('\n') {
+                Some(line) => (line, "\n"),
+                None => (line, ""),
+            };
+            safe.push_str(&escape_controls(&crate::secret::redact_userinfo(line)));
+            safe.push_str(newline);
+        }
+        safe
     }
+}
+
+/// The most characters of a source line shown on either side of the caret.
+const EXCERPT_WIDTH: usize = 80;
+
+/// A source line split at the caret's character `column`, control characters escaped and a
+/// very long line cut to [`EXCERPT_WIDTH`] characters each side (`…` marks a cut).
+fn excerpt(line: &str, column: usize) -> (String, String) {
+    let chars: Vec<char> = line.chars().collect();
+    let column = column.min(chars.len());
+    let start = column.saturating_sub(EXCERPT_WIDTH);
+    let end = (column + EXCERPT_WIDTH).min(chars.len());
+    let text = |range: &[char]| escape_controls(&range.iter().collect::<String>()).into_owned();
+    let mut before = if start > 0 {
+        "…".to_owned()
+    } else {
+        String::new()
+    };
+    before.push_str(&text(&chars[start..column]));
+    let mut after = text(&chars[column..end]);
+    if end < chars.len() {
+        after.push('…');
+    }
+    (before, after)
+}
+
+/// `text` with every control character (C0, DEL, C1) written as a Rust escape (`\u{1b}`), so
+/// what a file holds can be quoted without reaching a terminal raw.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The closest candidate to `given`, when it is close enough to be a likely typo.

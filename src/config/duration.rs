@@ -3,6 +3,13 @@
 
 use std::fmt;
 
+/// The longest duration a config may name: 2,147,483,647 minutes (about 4,083 years). WS1 Access
+/// holds an OAuth client's `accessTokenTTL` as an int32 count of minutes (`"format": "int32"` in
+/// both its swagger and the EUC developer OpenAPI); the real maximum it accepts is UNVERIFIED
+/// (reference/ws1-api.md §4.2), so this is the most it can possibly hold. A longer TTL passed
+/// validate and plan, and the apply that created the client with it failed.
+pub const MAX: Minutes = Minutes(i32::MAX as u64);
+
 /// A duration in whole minutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Minutes(pub u64);
@@ -117,5 +124,16 @@ mod tests {
             Err(DurationError::UnknownUnit("d".into()))
         );
         assert_eq!(Minutes::parse(""), Err(DurationError::Empty));
+        // Past u64, by the number or by its unit: an error, never a wrapped value.
+        for huge in [
+            "18446744073709551616m",
+            "18446744073709551615h",
+            "1m18446744073709551615m",
+        ] {
+            assert_eq!(
+                Minutes::parse(huge),
+                Err(DurationError::Overflow(huge.into()))
+            );
+        }
     }
 }

@@ -90,53 +90,56 @@ impl Lints<'_> {
         self.out.last_mut().expect("just pushed")
     }
 
-    /// Every reference in the file, resolved once to see that it can be.
+    /// Every reference in the file, resolved once to see that it can be. What may only be
+    /// missing on this machine (an unset variable, an absent file) is a warning for `validate`;
+    /// a file the bounded reader refuses and an empty secret are errors everywhere.
     fn references(&mut self, desired: &Desired) {
-        let mut refs: Vec<(&str, &Reference)> = vec![
+        let secrets = [
             (
                 "ws1.credentials.client_secret",
-                &desired.ws1.admin_client_secret.0,
+                &desired.ws1.admin_client_secret,
             ),
-            ("ws1.scim_client.secret", &desired.ws1.scim_client.secret.0),
-            ("okta.api_token", &desired.okta.api_token.0),
+            ("ws1.scim_client.secret", &desired.ws1.scim_client.secret),
+            ("okta.api_token", &desired.okta.api_token),
         ];
-        let params = [
+        let mut failures: Vec<(&str, ResolveError)> = secrets
+            .into_iter()
+            .filter_map(|(path, secret)| Some((path, secret.resolve(self.base).err()?)))
+            .collect();
+        let mut params = vec![
             ("ws1.tenant_url", &desired.ws1.tenant_url),
             ("ws1.credentials.client_id", &desired.ws1.admin_client_id),
             ("okta.org_url", &desired.okta.org_url),
         ];
-        for (path, param) in params {
-            if let Param::Ref(reference) = param {
-                refs.push((path, reference));
-            }
+        if let BaseUrl::Given(param) = &desired.okta.app.provisioning.base_url {
+            params.push(("okta.app.provisioning.base_url", param));
         }
-        if let BaseUrl::Given(Param::Ref(reference)) = &desired.okta.app.provisioning.base_url {
-            refs.push(("okta.app.provisioning.base_url", reference));
-        }
-        for (path, reference) in refs {
-            let Err(err) = reference.resolve(self.base) else {
-                continue;
-            };
-            let (code, why) = match err {
-                ResolveError::EnvUnset(_) => (
-                    "env-unset",
-                    "plan and apply need this value; validate only warns because pull-request checks have no secrets",
-                ),
-                ResolveError::File { .. } => (
-                    "file-unreadable",
-                    "plan and apply need this value; validate only warns because pull-request checks have no secrets",
-                ),
-            };
+        failures.extend(
+            params
+                .into_iter()
+                .filter_map(|(path, param)| Some((path, param.resolve(self.base).err()?))),
+        );
+        const NEEDED: &str = "plan and apply need this value; validate only warns because pull-request checks have no secrets";
+        for (path, err) in failures {
             let path = Path::parse(path);
-            match self.strictness {
-                Strictness::Validate => self.warning(code, path, err.to_string(), why),
-                Strictness::Resolve => self.error(
+            let code = err.code();
+            if err.may_be_absent_here() && self.strictness == Strictness::Validate {
+                self.warning(code, path, err.to_string(), NEEDED);
+            } else if err.may_be_absent_here() {
+                self.error(
                     code,
                     path,
                     err.to_string(),
                     "the value is needed to reach the service",
-                ),
-            };
+                );
+            } else {
+                self.error(
+                    code,
+                    path,
+                    err.to_string(),
+                    "this is wrong wherever the config runs: no plan or apply could use the value",
+                );
+            }
         }
     }
 
@@ -193,7 +196,10 @@ impl Lints<'_> {
     /// it references).
     fn url(&mut self, path: &str, url: &str, root_only: bool, source: &Param) {
         let path = Path::parse(path);
-        let parsed = match url::Url::parse(url) {
+        // Every message shows the URL with its user info hidden.
+        let raw = url;
+        let url = &*crate::secret::redact_userinfo(raw);
+        let parsed = match url::Url::parse(raw) {
             Ok(parsed) => parsed,
             Err(err) => {
                 self.error(
@@ -205,6 +211,10 @@ impl Lints<'_> {
                 return;
             }
         };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            self.error("url-credentials", path.clone(), format!("`{url}` carries credentials"), "credentials never go in a URL: URLs are printed, logged and kept in shell history")
+                .help = Some("remove the user info; scimbridge sends each service's credentials from their own fields".into());
+        }
         if url.ends_with('/') {
             let fixed = url.trim_end_matches('/');
             let help = match source {
@@ -246,8 +256,13 @@ impl Lints<'_> {
         if client.access_token_ttl <= WS1_DEFAULT_TTL {
             self.error("token-ttl", ttl, format!("access-token TTL {} is no longer than WS1's 3-hour default", client.access_token_ttl), "Okta stores one bearer token and never refreshes it; provisioning would stop within hours")
                 .help = Some("use a long lifetime such as `365d` and let scimbridge rotate it".into());
-        } else if client.access_token_ttl < client.rotation_window {
-            self.error("token-ttl", ttl, format!("access-token TTL {} is shorter than the rotation window {}", client.access_token_ttl, client.rotation_window), "every new token would already be inside the rotation window, so every apply would mint another");
+        } else if client.access_token_ttl <= client.rotation_window {
+            let relation = if client.access_token_ttl == client.rotation_window {
+                "the same as"
+            } else {
+                "shorter than"
+            };
+            self.error("token-ttl", ttl, format!("access-token TTL {} is {relation} the rotation window {}", client.access_token_ttl, client.rotation_window), "every new token would already be inside the rotation window, so every apply would mint another");
         }
     }
 

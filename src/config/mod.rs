@@ -11,6 +11,7 @@ pub mod lint;
 pub mod model;
 pub mod raw;
 pub mod reference;
+pub mod source;
 pub mod yaml;
 
 use std::path::{Path as FsPath, PathBuf};
@@ -108,18 +109,41 @@ pub struct Resolved {
     pub scim_base_url: String,
 }
 
-/// Reads and checks a config file.
+/// Reads and checks a config file, through the bounded reader ([`source::read_text`]).
+///
+/// A file that cannot be opened is an error; one that is not a regular file, is larger than
+/// [`source::CONFIG_LIMIT`] or is not UTF-8 is a located diagnostic, like any other problem
+/// with what the user gave.
 pub fn load(path: &FsPath, strictness: Strictness) -> anyhow::Result<Loaded> {
     use anyhow::Context;
-    let source =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = path.display().to_string();
     let base = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
-    Ok(load_str(
-        &path.display().to_string(),
-        source,
-        base,
-        strictness,
-    ))
+    let source = match source::read_text(path, source::CONFIG_LIMIT, "config file") {
+        Ok(source) => source,
+        Err(source::ReadError::Io(err)) => {
+            return Err(err).context(format!("cannot read {file}"));
+        }
+        Err(err) => {
+            let pos = match err {
+                source::ReadError::NotUtf8 { line, column } => yaml::Pos { line, column },
+                _ => yaml::Pos { line: 1, column: 1 },
+            };
+            let diagnostic = Diagnostic::error(
+                err.code(),
+                Path::root(),
+                Location::new(&file, pos),
+                format!("the config file {err}"),
+            );
+            return Ok(Loaded {
+                file,
+                source: String::new(),
+                base,
+                desired: None,
+                diagnostics: vec![diagnostic],
+            });
+        }
+    };
+    Ok(load_str(&file, source, base, strictness))
 }
 
 /// Checks config text; `file` names it in diagnostics, `base` anchors `${file:…}` references.
@@ -157,7 +181,13 @@ pub fn load_str(file: &str, source: String, base: PathBuf, strictness: Strictnes
         // secret field may quote what the file holds there.
         let about_reference = matches!(
             diagnostic.code,
-            "env-unset" | "file-unreadable" | "bad-reference"
+            "env-unset"
+                | "file-unreadable"
+                | "bad-reference"
+                | "not-regular-file"
+                | "too-large"
+                | "not-utf8"
+                | "empty-secret"
         );
         if !about_reference && raw::SECRET_FIELDS.contains(&diagnostic.path.to_string().as_str()) {
             diagnostic.redact();

@@ -27,6 +27,13 @@ pub const REFERENCE_FIELDS: [&str; 7] = [
     "okta.app.provisioning.base_url",
 ];
 
+/// The only fields whose text may hold line breaks and tabs (`*` stands for one key).
+pub const MULTI_LINE_FIELDS: [&str; 3] = [
+    "okta.app.admin_note",
+    "okta.app.username_expression",
+    "okta.app.mappings.*.expression",
+];
+
 /// The workspace extension's attributes a provisioned user needs (ws1-api.md §6.3).
 pub const WORKSPACE_ATTRIBUTES: [&str; 3] = ["domain", "internalUserType", "userPrincipalName"];
 /// The SCIM 1.1 API's path under the tenant root.
@@ -475,6 +482,7 @@ impl Checker<'_> {
         use crate::config::yaml::NodeKind;
         match &node.kind {
             NodeKind::Scalar { text, .. } => {
+                self.control_characters(node, text, &path);
                 let looks_like = text.contains("${env:") || text.contains("${file:");
                 let supported = REFERENCE_FIELDS.contains(&path.to_string().as_str());
                 if looks_like && !supported {
@@ -500,12 +508,49 @@ impl Checker<'_> {
             }
             NodeKind::Mapping(entries) => {
                 for (key, value) in entries {
-                    if let Some(key) = key.scalar() {
-                        self.references_where_unsupported(value, path.join_key(key));
+                    if let Some(name) = key.scalar() {
+                        let at = path.join_key(name);
+                        self.control_characters(key, name, &at);
+                        self.references_where_unsupported(value, at);
                     }
                 }
             }
         }
+    }
+
+    /// Control characters (C0, DEL, C1) in any value or key, the one check for every field:
+    /// names, logins, URLs and labels are single lines, and a raw ESC there would reach the
+    /// services and every terminal that shows them. Only the note and expressions may break
+    /// lines (`\n`, `\t`). The character is shown escaped, never raw.
+    fn control_characters(&mut self, node: &crate::config::yaml::Node, text: &str, path: &Path) {
+        let field = path.to_string();
+        let multi_line = MULTI_LINE_FIELDS.iter().any(|pattern| {
+            let (prefix, suffix) = pattern.split_once('*').unwrap_or((pattern, ""));
+            field.len() >= prefix.len() + suffix.len()
+                && field.starts_with(prefix)
+                && field.ends_with(suffix)
+        });
+        let allowed = |c: char| multi_line && matches!(c, '\n' | '\t');
+        let Some((index, c)) = text
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| c.is_control() && !allowed(c))
+        else {
+            return;
+        };
+        let location = Location::new(&self.doc.file, node.pos);
+        let mut diag = Diagnostic::error(
+            "control-character",
+            path.clone(),
+            location,
+            format!(
+                "control character {} at character {} of the value",
+                c.escape_unicode(),
+                index + 1
+            ),
+        );
+        diag.why = Some("names, logins, URLs and labels are single lines of text; a control character would reach the services and every terminal that shows them".into());
+        self.diags.push(diag);
     }
 
     fn param(&mut self, text: &str, path: &str) -> Param {
@@ -535,11 +580,25 @@ impl Checker<'_> {
         )
     }
 
+    /// A duration within 1m ..= [`duration::MAX`](super::duration::MAX), the most WS1 can hold.
     fn duration(&mut self, text: &str, path: &str) -> Minutes {
-        Minutes::parse(text).unwrap_or_else(|err| {
-            self.error("type", Path::parse(path), err.to_string());
-            Minutes(1)
-        })
+        match Minutes::parse(text) {
+            Ok(minutes) if minutes <= super::duration::MAX => minutes,
+            Ok(_) => {
+                let max = super::duration::MAX.0;
+                self.error(
+                    "out-of-range",
+                    Path::parse(path),
+                    format!("`{text}` is longer than {max}m (about 4,083 years), the most WS1 Access can hold"),
+                )
+                .why = Some("WS1 keeps a client's accessTokenTTL as an int32 count of minutes (its OAuth client API, `format: int32`); a longer value fails when apply creates the client".into());
+                Minutes(1)
+            }
+            Err(err) => {
+                self.error("type", Path::parse(path), err.to_string());
+                Minutes(1)
+            }
+        }
     }
 
     fn scim_client(&mut self, raw: &RawScimClient) -> ScimClient {

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::source::{FILE_REFERENCE_LIMIT, ReadError, read_text};
 use crate::secret::Secret;
 
 /// Where a referenced value comes from.
@@ -34,12 +35,37 @@ pub enum ParseError {
 }
 
 /// Why a reference could not be resolved.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error("environment variable `{0}` is not set")]
     EnvUnset(String),
     #[error("cannot read `{path}`: {reason}")]
     File { path: String, reason: String },
+    /// The file exists but is refused by the bounded reader (not a regular file, too large,
+    /// not UTF-8): unlike a missing file, that is wrong wherever the config runs.
+    #[error("`{path}` {error}")]
+    Refused { path: String, error: ReadError },
+    /// A secret that resolves to nothing (or only whitespace): the reference, never the value.
+    #[error("`{0}` is empty: a secret needs a value")]
+    Empty(String),
+}
+
+impl ResolveError {
+    /// A stable, kebab-case name for diagnostics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ResolveError::EnvUnset(_) => "env-unset",
+            ResolveError::File { .. } => "file-unreadable",
+            ResolveError::Refused { error, .. } => error.code(),
+            ResolveError::Empty(_) => "empty-secret",
+        }
+    }
+
+    /// Whether the problem may just be this machine's (a variable or file a pull-request check
+    /// does not have), so `validate` only warns about it.
+    pub fn may_be_absent_here(&self) -> bool {
+        matches!(self, ResolveError::EnvUnset(_) | ResolveError::File { .. })
+    }
 }
 
 impl Reference {
@@ -85,12 +111,15 @@ impl Reference {
             }
             Reference::File(path) => {
                 let full = base.join(path);
-                std::fs::read_to_string(&full)
-                    .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
-                    .map_err(|err| ResolveError::File {
-                        path: full.display().to_string(),
+                let path = full.display().to_string();
+                match read_text(&full, FILE_REFERENCE_LIMIT, "`${file:}` reference") {
+                    Ok(text) => Ok(text.trim_end_matches(['\n', '\r']).to_owned()),
+                    Err(ReadError::Io(err)) => Err(ResolveError::File {
+                        path,
                         reason: err.kind().to_string(),
-                    })
+                    }),
+                    Err(error) => Err(ResolveError::Refused { path, error }),
+                }
             }
         }
     }
@@ -127,9 +156,14 @@ impl Param {
 pub struct SecretRef(pub Reference);
 
 impl SecretRef {
-    /// The secret value, wrapped so it cannot be printed.
+    /// The secret value, wrapped so it cannot be printed. An empty (or all-whitespace) value
+    /// is refused: every service would answer it with a refusal, after connections were made.
     pub fn resolve(&self, base: &Path) -> Result<Secret, ResolveError> {
-        self.0.resolve(base).map(Secret::new)
+        let value = self.0.resolve(base)?;
+        if value.trim().is_empty() {
+            return Err(ResolveError::Empty(self.0.to_string()));
+        }
+        Ok(Secret::new(value))
     }
 }
 

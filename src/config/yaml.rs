@@ -7,7 +7,7 @@
 //! leads back to a span in the tree. Lints use the same tree to locate what they report.
 //! Swapping the YAML crate means changing this file only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use serde::de::DeserializeOwned;
@@ -332,27 +332,75 @@ fn backticked(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Builds the span-keeping tree from saphyr-parser's events.
+/// The most nodes alias expansion may create in one document. Every `*alias` copies its anchor's
+/// whole subtree, so a few lines of aliases of aliases describe billions of nodes (a "billion
+/// laughs"); a real config uses a handful of small aliases, if any.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+/// The most nodes a document may hold, aliases' copies and anchors' saved copies included. The
+/// 10,000-user benchmark config has about 10,600. Each node costs about 260 bytes as a tree
+/// node plus its `serde_yaml::Value`: a million took 266 MB in `benches/hostile_input.rs`, half
+/// a million stays under its 200 MB goal.
+pub const MAX_NODES: usize = 500_000;
+/// The deepest nesting accepted. A config is six levels deep; the tree and the value built from
+/// it are walked recursively (conversion, deserialization, lints, `Drop`), so a `[[[[…` a million
+/// levels deep must be refused before it is built, not overflow the stack.
+pub const MAX_DEPTH: usize = 128;
+const TOO_DEEP_WHY: &str =
+    "a config is a few levels deep; deeper nesting only serves to exhaust the stack";
+
+/// Builds the span-keeping tree from saphyr-parser's events, within [`MAX_NODES`],
+/// [`MAX_ALIAS_NODES`] and [`MAX_DEPTH`].
 fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
     let mut parser = Parser::new_from_str(text);
-    let mut builder = TreeBuilder::default();
+    let mut builder = TreeBuilder {
+        file,
+        stack: Vec::new(),
+        root: None,
+        anchors: HashMap::new(),
+        nodes: 0,
+        alias_nodes: 0,
+    };
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|err| {
             let marker = err.marker();
+            let at = Pos {
+                line: marker.line(),
+                column: marker.col() + 1,
+            };
+            let tab = err.info().contains("tab");
             let location = Location::new(
                 file,
-                Pos {
-                    line: marker.line(),
-                    column: marker.col() + 1,
+                if tab {
+                    tab_near(text, at).unwrap_or(at)
+                } else {
+                    at
                 },
             );
-            vec![Diagnostic::error(
+            // The scanner stops flow nesting (`[[[…`) at 255 levels itself, sometimes before
+            // the events reach MAX_DEPTH: the same refusal.
+            if err.info() == "recursion limit exceeded" {
+                return vec![
+                    Diagnostic::error(
+                        "too-deep",
+                        Path::root(),
+                        location,
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    )
+                    .why(TOO_DEEP_WHY),
+                ];
+            }
+            let diagnostic = Diagnostic::error(
                 "syntax",
                 Path::root(),
                 location,
                 format!("YAML syntax error: {}", err.info()),
-            )]
+            );
+            vec![if tab {
+                diagnostic.help("indent with spaces: YAML does not allow tabs in indentation")
+            } else {
+                diagnostic
+            }]
         })?;
         let pos = Pos::from_span(&span);
         match event {
@@ -369,38 +417,52 @@ fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
             }
             Event::Scalar(text, style, anchor, _tag) => {
                 let quoted = !matches!(style, ScalarStyle::Plain);
-                builder.push_value(
-                    Node {
-                        pos,
-                        kind: NodeKind::Scalar {
-                            text: text.into_owned(),
-                            quoted,
-                        },
+                builder.count(pos, 1, 1)?;
+                let node = Node {
+                    pos,
+                    kind: NodeKind::Scalar {
+                        text: text.into_owned(),
+                        quoted,
                     },
-                    anchor,
-                    file,
-                )?;
+                };
+                builder.push_value(Built::leaf(node), anchor)?;
             }
             Event::Alias(anchor) => {
-                let node = builder.anchors.get(&anchor).cloned().ok_or_else(|| {
-                    vec![Diagnostic::error(
+                let Some(anchored) = builder.anchors.get(&anchor) else {
+                    return Err(vec![Diagnostic::error(
                         "syntax",
                         Path::root(),
                         Location::new(file, pos),
                         "alias to an unknown anchor".to_owned(),
-                    )]
-                })?;
-                builder.push_value(node, 0, file)?;
+                    )]);
+                };
+                let (size, height) = (anchored.size, anchored.height);
+                builder.alias_nodes += size;
+                if builder.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(builder.limit(
+                        "alias-limit",
+                        pos,
+                        format!(
+                            "aliases would copy more than {MAX_ALIAS_NODES} nodes (this one copies {size})"
+                        ),
+                        "every alias copies its anchor's subtree, so a few lines can describe billions of nodes",
+                    ));
+                }
+                builder.count(pos, size, height)?;
+                let built = builder.anchors[&anchor].clone();
+                builder.push_value(built, 0)?;
             }
             Event::SequenceStart(anchor, _) => {
+                builder.count(pos, 1, 1)?;
                 builder.open(pos, anchor, NodeKind::Sequence(Vec::new()))
             }
             Event::MappingStart(anchor, _) => {
+                builder.count(pos, 1, 1)?;
                 builder.open(pos, anchor, NodeKind::Mapping(Vec::new()))
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = builder.close();
-                builder.push_value(node, anchor, file)?;
+                let (built, anchor) = builder.close();
+                builder.push_value(built, anchor)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
@@ -408,12 +470,57 @@ fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
     Ok(builder.root)
 }
 
+/// The tab a saphyr tab error is about. saphyr reports where it was scanning when it met the
+/// tab: for a tab that indents the line after a plain scalar, the end of that scalar (the line
+/// before), and otherwise the character after the tab. The tab itself is in the leading
+/// whitespace of that line or the next, else later on that line.
+fn tab_near(text: &str, at: Pos) -> Option<Pos> {
+    let mut lines = text.lines().enumerate().skip(at.line.saturating_sub(1));
+    let (index, first) = lines.next()?;
+    let leading_tab = |line: &str| {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        line[..indent].find('\t')
+    };
+    let in_indent = std::iter::once((index, first))
+        .chain(lines.next())
+        .find_map(|(i, line)| Some((i, leading_tab(line)?)));
+    let (index, byte) = in_indent.or_else(|| Some((index, first.find('\t')?)))?;
+    let line = text.lines().nth(index)?;
+    Some(Pos {
+        line: index + 1,
+        column: line[..byte].chars().count() + 1,
+    })
+}
+
+/// A finished node with how many nodes its subtree holds and how many levels deep it is, so an
+/// alias is measured without walking its anchor again.
+#[derive(Clone)]
+struct Built {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
+impl Built {
+    fn leaf(node: Node) -> Self {
+        Built {
+            node,
+            size: 1,
+            height: 1,
+        }
+    }
+}
+
 /// The stack of open collections while events stream in.
-#[derive(Default)]
-struct TreeBuilder {
+struct TreeBuilder<'f> {
+    file: &'f str,
     stack: Vec<Open>,
     root: Option<Node>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Built>,
+    /// Nodes created so far, copies included.
+    nodes: usize,
+    /// Nodes created by alias expansion so far.
+    alias_nodes: usize,
 }
 
 struct Open {
@@ -421,30 +528,71 @@ struct Open {
     anchor: usize,
     /// For mappings: a key waiting for its value.
     pending_key: Option<Node>,
+    /// The keys seen so far (for mappings), so a duplicate is found without a scan.
+    keys: HashSet<String>,
+    /// Nodes in the subtree so far, this one included.
+    size: usize,
+    /// The deepest child's height.
+    child_height: usize,
 }
 
-impl TreeBuilder {
+impl TreeBuilder<'_> {
+    /// Counts `size` new nodes reaching `height` levels below the innermost open collection,
+    /// refusing past [`MAX_NODES`] or [`MAX_DEPTH`].
+    fn count(&mut self, pos: Pos, size: usize, height: usize) -> Result<(), Vec<Diagnostic>> {
+        if self.stack.len() + height > MAX_DEPTH {
+            return Err(self.limit(
+                "too-deep",
+                pos,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+                TOO_DEEP_WHY,
+            ));
+        }
+        self.nodes += size;
+        if self.nodes > MAX_NODES {
+            return Err(self.limit(
+                "too-many-nodes",
+                pos,
+                format!("the document holds more than {MAX_NODES} nodes"),
+                "a config with 10,000 users holds about 10,600; more only serves to exhaust memory",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A located refusal for exceeding one of the limits.
+    fn limit(&self, code: &'static str, pos: Pos, message: String, why: &str) -> Vec<Diagnostic> {
+        vec![Diagnostic::error(code, self.path(), Location::new(self.file, pos), message).why(why)]
+    }
+
     fn open(&mut self, pos: Pos, anchor: usize, kind: NodeKind) {
         self.stack.push(Open {
             node: Node { pos, kind },
             anchor,
             pending_key: None,
+            keys: HashSet::new(),
+            size: 1,
+            child_height: 0,
         });
     }
 
-    fn close(&mut self) -> (Node, usize) {
+    fn close(&mut self) -> (Built, usize) {
         let open = self.stack.pop().expect("parser emits balanced events");
-        (open.node, open.anchor)
+        let built = Built {
+            node: open.node,
+            size: open.size,
+            height: open.child_height + 1,
+        };
+        (built, open.anchor)
     }
 
     /// The path of the innermost open collection.
     fn path(&self) -> Path {
         let mut path = Path::root();
         for (i, open) in self.stack.iter().enumerate() {
-            let Some(next) = self.stack.get(i + 1) else {
+            if i + 1 == self.stack.len() {
                 break;
-            };
-            let _ = next;
+            }
             path = match &open.node.kind {
                 NodeKind::Mapping(_) => match open.pending_key.as_ref().and_then(Node::scalar) {
                     Some(key) => path.join_key(key),
@@ -457,27 +605,32 @@ impl TreeBuilder {
         path
     }
 
-    fn push_value(&mut self, node: Node, anchor: usize, file: &str) -> Result<(), Vec<Diagnostic>> {
+    fn push_value(&mut self, built: Built, anchor: usize) -> Result<(), Vec<Diagnostic>> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // The saved copy is nodes too: nested anchors each keep their own.
+            self.count(built.node.pos, built.size, 0)?;
+            self.anchors.insert(anchor, built.clone());
         }
         let Some(top) = self.stack.last_mut() else {
-            self.root = Some(node);
+            self.root = Some(built.node);
             return Ok(());
         };
+        top.size += built.size;
+        top.child_height = top.child_height.max(built.height);
+        let node = built.node;
         match &mut top.node.kind {
             NodeKind::Sequence(items) => items.push(node),
             NodeKind::Mapping(entries) => match top.pending_key.take() {
                 None => top.pending_key = Some(node),
                 Some(key) => {
                     if let Some(name) = key.scalar()
-                        && entries.iter().any(|(k, _)| k.scalar() == Some(name))
+                        && !top.keys.insert(name.to_owned())
                     {
                         let path = self.path().join_key(name);
                         return Err(vec![Diagnostic::error(
                             "duplicate",
                             path,
-                            Location::new(file, key.pos),
+                            Location::new(self.file, key.pos),
                             format!("duplicate key `{name}` in one mapping"),
                         )]);
                     }
@@ -487,5 +640,85 @@ impl TreeBuilder {
             NodeKind::Scalar { .. } => unreachable!("scalars are never open"),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(text: &str) -> Diagnostic {
+        let mut errors = build_tree("f.yaml", text).expect_err("refused");
+        assert_eq!(errors.len(), 1);
+        errors.remove(0)
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() {
+        // Each level aliases the previous one ten times: 10^9 nodes at the ninth.
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let d = refusal(&text);
+        assert_eq!(d.code, "alias-limit");
+        // a3 holds 11,111 nodes; a4's aliases of it cross 100,000 on line 5.
+        assert_eq!(d.location.line, 5);
+        assert!(d.message.contains("100000"), "{}", d.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_is_built() {
+        let text = "- ".repeat(100_000);
+        let d = refusal(&text);
+        assert_eq!(d.code, "too-deep", "{}", d.message);
+        assert_eq!((d.location.line, d.location.column), (1, 2 * MAX_DEPTH + 1));
+        // Flow nesting: saphyr's scanner may stop it first (at 255 levels), as the same error.
+        let d = refusal(&"[".repeat(100_000));
+        assert_eq!((d.code, d.location.line), ("too-deep", 1));
+        // An alias counts the depth it brings along.
+        let text = format!(
+            "a: &a {}x{}\nb: {}*a{}\n",
+            "[".repeat(100),
+            "]".repeat(100),
+            "[".repeat(30),
+            "]".repeat(30)
+        );
+        assert_eq!(refusal(&text).code, "too-deep");
+    }
+
+    #[test]
+    fn too_many_nodes_are_refused() {
+        let text = format!("[{}]", "1,".repeat(MAX_NODES));
+        assert_eq!(refusal(&text).code, "too-many-nodes");
+    }
+
+    #[test]
+    fn a_tab_error_points_at_the_tab() {
+        for (text, at) in [
+            ("a:\n  b: 1\n\tc: 2\n", (3, 1)),
+            ("a:\n\tb: 1\n", (2, 1)),
+            ("a: 1\n\tb: 2\n", (2, 1)),
+        ] {
+            let d = refusal(text);
+            assert_eq!(d.code, "syntax", "{text:?}");
+            assert_eq!(
+                (d.location.line, d.location.column),
+                at,
+                "{text:?}: {}",
+                d.message
+            );
+        }
+    }
+
+    #[test]
+    fn small_aliases_still_work() {
+        let root = build_tree("f.yaml", "a: &x [1, 2]\nb: *x\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(root.to_value()["b"], root.to_value()["a"]);
     }
 }

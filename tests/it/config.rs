@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// A valid config exercising most fields; cases edit it.
-const BASE: &str = r#"version: 1
+pub(crate) const BASE: &str = r#"version: 1
 ws1:
   tenant_url: https://acme.vmwareidentity.com
   credentials:
@@ -44,7 +44,7 @@ okta:
 "#;
 
 /// The environment every case runs with: the three secrets set, nothing else leaking in.
-const ENV: &[(&str, &str)] = &[
+pub(crate) const ENV: &[(&str, &str)] = &[
     ("WS1_CLIENT_SECRET", "canary-ws1-admin-secret"),
     ("WS1_SCIM_CLIENT_SECRET", "canary-scim-secret"),
     ("OKTA_API_TOKEN", "canary-okta-token"),
@@ -81,7 +81,7 @@ fn validate(yaml: &str) -> String {
 }
 
 /// `BASE` with `from` replaced by `to` (which must occur).
-fn edit(from: &str, to: &str) -> String {
+pub(crate) fn edit(from: &str, to: &str) -> String {
     assert!(BASE.contains(from), "the base config has no `{from}`");
     BASE.replacen(from, to, 1)
 }
