@@ -64,7 +64,12 @@ impl ResolveError {
     /// Whether the problem may just be this machine's (a variable or file a pull-request check
     /// does not have), so `validate` only warns about it.
     pub fn may_be_absent_here(&self) -> bool {
-        matches!(self, ResolveError::EnvUnset(_) | ResolveError::File { .. })
+        // An empty variable included: CI systems pass a secret a fork's pull request may not
+        // see as an empty string (GitHub Actions does).
+        matches!(
+            self,
+            ResolveError::EnvUnset(_) | ResolveError::File { .. } | ResolveError::Empty(_)
+        )
     }
 }
 

@@ -88,10 +88,30 @@ fn run_watched(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// Validates `yaml` (bytes, so it may be anything) as `config.yaml` in a fresh folder, after
 /// `prepare` has put whatever else the case needs beside it.
 fn validate_with(yaml: &[u8], env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Run {
+    run_with("validate", yaml, env, prepare)
+}
+
+/// `scimbridge <command> -c config.yaml` with `yaml` in a fresh folder, as [`validate_with`].
+fn run_with(command: &str, yaml: &[u8], env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.yaml"), yaml).unwrap();
     prepare(dir.path());
-    run_watched(dir.path(), &["validate", "-c", "config.yaml"], env)
+    run_watched(dir.path(), &[command, "-c", "config.yaml"], env)
+}
+
+/// An empty secret: `validate` warns (a fork's pull request sees secrets as empty strings),
+/// `plan` refuses before connecting to anything.
+fn assert_empty_secret(yaml: &[u8], env: &[(&str, &str)], prepare: impl Fn(&Path), said: &str) {
+    let checked = validate_with(yaml, env, &prepare);
+    assert_eq!(checked.code, Some(0), "{}", checked.stderr);
+    assert!(
+        checked.stderr.contains("warning[empty-secret]"),
+        "{}",
+        checked.stderr
+    );
+    let run = run_with("plan", yaml, env, &prepare);
+    run.assert_refused("empty-secret", TOKEN_AT);
+    assert!(run.stderr.contains(said), "{}", run.stderr);
 }
 
 fn validate(yaml: &str) -> Run {
@@ -186,24 +206,23 @@ fn an_empty_env_secret_is_refused_naming_the_variable() {
             .iter()
             .map(|&(k, v)| (k, if k == "OKTA_API_TOKEN" { empty } else { v }))
             .collect();
-        let run = validate_with(BASE.as_bytes(), &env, |_| {});
-        run.assert_refused("empty-secret", TOKEN_AT);
-        assert!(
-            run.stderr.contains("`${env:OKTA_API_TOKEN}` is empty"),
-            "{}",
-            run.stderr
+        assert_empty_secret(
+            BASE.as_bytes(),
+            &env,
+            |_| {},
+            "`${env:OKTA_API_TOKEN}` is empty",
         );
     }
 }
 
 #[test]
 fn an_empty_file_secret_is_refused_naming_the_file() {
-    let run = validate_token_file(|dir| std::fs::write(dir.join("token"), "\n").unwrap());
-    run.assert_refused("empty-secret", TOKEN_AT);
-    assert!(
-        run.stderr.contains("`${file:token}` is empty"),
-        "{}",
-        run.stderr
+    let yaml = edit("${env:OKTA_API_TOKEN}", "${file:token}");
+    assert_empty_secret(
+        yaml.as_bytes(),
+        ENV,
+        |dir| std::fs::write(dir.join("token"), "\n").unwrap(),
+        "`${file:token}` is empty",
     );
 }
 
