@@ -1,7 +1,8 @@
-//! Benchmark: `scimbridge validate` on hostile input (issue 17), the release binary as a user
-//! runs it. Not a test: run with `cargo bench --bench hostile_input`. For each input it prints
-//! the wall time and the child's peak resident memory (`wait4`'s `ru_maxrss`) against the goal:
-//! each ends within 2 s and under 200 MB. A run still going after 20 s is killed and reported.
+//! Benchmark: `scimbridge validate` on hostile input, and `scimbridge plan` against a hostile
+//! server answering 2 GiB bodies (issue 17), the release binary as a user runs it. Not a test:
+//! run with `cargo bench --bench hostile_input`. For each input it prints the wall time and the
+//! child's peak resident memory (`wait4`'s `ru_maxrss`) against the goal: each ends within 2 s
+//! and under 200 MB. A run still going after 20 s is killed and reported.
 
 mod common;
 
@@ -17,17 +18,18 @@ const WATCHDOG: Duration = Duration::from_secs(20);
 /// Puts a token file at the path.
 type MakeToken = fn(&Path);
 
-/// Runs the binary on `config` in `dir`; its exit code, wall time and peak RSS in KiB.
-fn measure(dir: &Path, config: &str) -> (Option<i32>, Duration, i64) {
+/// Runs `scimbridge <command> -c config` in `dir`; its exit code, wall time and peak RSS in KiB.
+fn measure(dir: &Path, command: &str, config: &str) -> (Option<i32>, Duration, i64) {
     let started = Instant::now();
     // Reaped by wait4 below, which also reports its peak memory.
     #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_scimbridge"))
-        .args(["validate", "-c", config])
+        .args([command, "-c", config])
         .current_dir(dir)
         .env_clear()
-        .env("WS1_CLIENT_SECRET", "s")
-        .env("WS1_SCIM_CLIENT_SECRET", "s")
+        .env("WS1_CLIENT_SECRET", "hostile-admin-secret")
+        .env("WS1_SCIM_CLIENT_SECRET", "hostile-scim-secret")
+        .env("OKTA_API_TOKEN", "00hostile-okta-token")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -139,8 +141,8 @@ fn main() {
         "goal: each ends within {GOAL_TIME:?} and under {} MB",
         GOAL_KIB / 1024
     );
-    let report = |name: &str, config: &str| {
-        let (code, time, kib) = measure(d, config);
+    let report_on = |dir: &Path, name: &str, command: &str, config: &str| {
+        let (code, time, kib) = measure(dir, command, config);
         let ok = time <= GOAL_TIME && kib <= GOAL_KIB && code.is_some();
         println!(
             "{:<28} exit {:>4}  {:>8.1} ms  {:>7.1} MB  {}",
@@ -151,6 +153,7 @@ fn main() {
             if ok { "ok" } else { "OVER GOAL" }
         );
     };
+    let report = |name: &str, config: &str| report_on(d, name, "validate", config);
     for (name, file) in [
         ("alias bomb", "alias-bomb.yaml"),
         ("deep nesting (block)", "deep-block.yaml"),
@@ -171,4 +174,67 @@ fn main() {
         make(&token);
         report(name, "config.yaml");
     }
+    // Both services at one hostile server that answers every request with a huge body.
+    for (name, mode) in [
+        ("plan: 2 GiB Content-Length", Body::Declared),
+        ("plan: endless chunked body", Body::Chunked),
+    ] {
+        let port = hostile_server(mode);
+        let url = format!("http://127.0.0.1:{port}");
+        let config = base
+            .replace("https://acme.vmwareidentity.com", &url)
+            .replace("https://acme.okta.com", &url)
+            .replace("${file:token}", "${env:OKTA_API_TOKEN}");
+        write("server.yaml", config.as_bytes());
+        report_on(d, name, "plan", "server.yaml");
+    }
+}
+
+/// How the hostile server sends its body.
+#[derive(Clone, Copy)]
+enum Body {
+    /// `Content-Length: 2147483648`, then bytes until the client hangs up.
+    Declared,
+    /// Chunked, never ending.
+    Chunked,
+}
+
+/// A loopback server answering every request `200` with a body that never ends (in practice);
+/// returns its port.
+fn hostile_server(body: Body) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let mut out = stream;
+                let head = match body {
+                    Body::Declared => {
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n"
+                    }
+                    Body::Chunked => {
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    }
+                };
+                let chunk = vec![b' '; 64 * 1024];
+                let mut sent = out.write_all(head.as_bytes());
+                while sent.is_ok() {
+                    sent = match body {
+                        Body::Declared => out.write_all(&chunk),
+                        Body::Chunked => out
+                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                            .and_then(|()| out.write_all(&chunk))
+                            .and_then(|()| out.write_all(b"\r\n")),
+                    };
+                }
+            });
+        }
+    });
+    port
 }

@@ -161,10 +161,13 @@ fn config_findings(plan: &Plan) -> Vec<Finding> {
     let apply = format!("scimbridge apply -c {}", plan.config);
     plan.actions
         .iter()
+        .filter(|action| action.kind != Kind::Adopt)
         .map(|action| {
             let what = match action.kind {
                 Kind::Create => "missing: apply creates it".to_owned(),
-                Kind::Update => "differs from the config: apply updates it".to_owned(),
+                Kind::Update | Kind::Adopt => {
+                    "differs from the config: apply updates it".to_owned()
+                }
                 Kind::Delete => "not in the config: apply removes it".to_owned(),
                 Kind::Manual => format!(
                     "waits for a console step: {}",

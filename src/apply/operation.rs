@@ -87,8 +87,20 @@ pub fn preflight(plan: &Plan, options: &Options) -> anyhow::Result<Option<TokenF
 /// Whether the plan has anything for scimbridge to run now: an action that is not a manual
 /// step and does not build on one (manual steps, and what waits on them, are the admin's).
 pub fn runnable(plan: &Plan) -> bool {
+    runs_now(plan).next().is_some()
+}
+
+/// The actions scimbridge runs now: neither manual steps nor waiting on one.
+fn runs_now(plan: &Plan) -> impl Iterator<Item = &crate::plan::Action> {
     let manual = |i: usize| matches!(plan.actions[i].op, Op::Manual);
-    (0..plan.actions.len()).any(|i| !manual(i) && plan.waiting_on(i, manual).is_none())
+    (0..plan.actions.len())
+        .filter(move |&i| !manual(i) && plan.waiting_on(i, manual).is_none())
+        .map(|i| &plan.actions[i])
+}
+
+/// Whether every action that runs now is an adoption.
+fn adopting_only(plan: &Plan) -> bool {
+    runs_now(plan).all(|a| a.kind == Kind::Adopt)
 }
 
 /// What happened to one action of the applied plan.
@@ -178,26 +190,27 @@ pub async fn run(
     let token_path = token_file.as_ref().map(|f| f.path().to_owned());
     let outcomes = if runnable(&plan) {
         let services = &session.services;
-        let lease = lease::new_lease(services);
-        lease::take(
-            services,
-            before,
-            session.desired().okta.app.key.as_str(),
-            &lease,
-        )
-        .await?;
+        // An adoption alone writes the block's key and nothing else: no lease to take for it.
+        let lease = (!adopting_only(&plan)).then(|| lease::new_lease(services));
+        if let Some(lease) = &lease {
+            let key = session.desired().okta.app.key.as_str();
+            lease::take(services, before, key, lease).await?;
+        }
         let applier = Arc::new(Applier::new(
             services.clone(),
             session.resolved.scim_client_secret.clone(),
             token_file,
-            Some(lease.clone()),
+            lease.clone(),
         ));
         let existing = before.okta.app.as_ref().map(|a| a.id.clone());
         let app = || existing.clone().or_else(|| applier.created_app());
         let work = executor::execute(&plan, applier.clone(), CONCURRENCY);
-        let Report { outcomes } = lease::renewing(services, app, &lease, work).await;
-        if let Some(id) = app() {
-            lease::release(services, &id, &lease).await;
+        let Report { outcomes } = match &lease {
+            Some(lease) => lease::renewing(services, app, lease, work).await,
+            None => work.await,
+        };
+        if let (Some(id), Some(lease)) = (app(), &lease) {
+            lease::release(services, &id, lease).await;
         }
         drop(applier);
         outcomes

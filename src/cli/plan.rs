@@ -63,7 +63,7 @@ pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> any
                 out.display()
             ));
         }
-        Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Ok(if args.detailed_exitcode && plan.has_changes() {
             Exit::Changes
         } else {
             Exit::Ok

@@ -49,6 +49,12 @@ impl Plan {
         self.actions.is_empty()
     }
 
+    /// Whether anything would change how the integration works: every action but an adoption,
+    /// which only records the app as scimbridge's. `--detailed-exitcode` and `drift` go by this.
+    pub fn has_changes(&self) -> bool {
+        self.actions.iter().any(|a| a.kind != Kind::Adopt)
+    }
+
     /// Counts by kind, for the summary line.
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
@@ -58,6 +64,7 @@ impl Plan {
                 Kind::Update => summary.update += 1,
                 Kind::Delete => summary.delete += 1,
                 Kind::Manual => summary.manual += 1,
+                Kind::Adopt => summary.adopt += 1,
             }
         }
         summary
@@ -95,6 +102,7 @@ pub struct Summary {
     pub update: usize,
     pub delete: usize,
     pub manual: usize,
+    pub adopt: usize,
 }
 
 impl fmt::Display for Summary {
@@ -103,7 +111,11 @@ impl fmt::Display for Summary {
             f,
             "{} to create, {} to update, {} to delete, {} manual",
             self.create, self.update, self.delete, self.manual
-        )
+        )?;
+        if self.adopt > 0 {
+            write!(f, ", {} to adopt", self.adopt)?;
+        }
+        Ok(())
     }
 }
 
@@ -116,6 +128,9 @@ pub enum Kind {
     Delete,
     /// Something the API refuses: console steps for a person, verified afterwards.
     Manual,
+    /// Records a hand-made app as scimbridge's (the managed block in its admin note) and
+    /// changes nothing it does: not a change for `--detailed-exitcode` or `drift`.
+    Adopt,
 }
 
 /// Why an action needs `--allow-destroy`.

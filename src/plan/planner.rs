@@ -793,9 +793,19 @@ impl Planner<'_> {
         if changes.is_empty() {
             return;
         }
+        // Nothing but the managed block to add: the app is as the config says, and is adopted.
+        let kind = if live.managed.is_none() && changes.len() == 1 {
+            reason = Some(format!(
+                "adopting the app labelled `{}`, which is as the config says: the first apply records scimbridge's managed block in its admin note and changes nothing else",
+                live.label
+            ));
+            Kind::Adopt
+        } else {
+            Kind::Update
+        };
         let mut a = action(
             resource,
-            Kind::Update,
+            kind,
             &want.at,
             Op::UpdateApp {
                 app: self.app_ref(),

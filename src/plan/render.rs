@@ -33,6 +33,7 @@ fn symbol(kind: Kind) -> (&'static str, &'static str) {
         Kind::Update => ("~", "\x1b[33m"),
         Kind::Delete => ("-", "\x1b[31m"),
         Kind::Manual => ("!", "\x1b[36m"),
+        Kind::Adopt => ("=", "\x1b[36m"),
     }
 }
 
@@ -42,6 +43,7 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::Update => "update",
         Kind::Delete => "delete",
         Kind::Manual => "manual",
+        Kind::Adopt => "adopt",
     }
 }
 
@@ -312,7 +314,7 @@ fn counts(out: &mut String, plan: &Plan) {
     for action in &plan.actions {
         let slot = match action.kind {
             Kind::Create => 0,
-            Kind::Update => 1,
+            Kind::Update | Kind::Adopt => 1,
             Kind::Delete => 2,
             Kind::Manual => 3,
         };
