@@ -90,10 +90,12 @@ async fn read_ws1(desired: &Desired, ws1: &Ws1Client) -> anyhow::Result<Ws1Live>
                 .context("cannot read the WS1 directories")
         }
     )?;
+    // `scope` and `authGrantTypes` are required by the client's schema (ws1-api §4.2), so the
+    // client refused an answer without them.
     let scim_client = client.map(|c| OAuthClientLive {
         client_id: c.client_id,
-        scope: c.scope.unwrap_or_default(),
-        grant_types: c.auth_grant_types.unwrap_or_default(),
+        scope: c.scope,
+        grant_types: c.auth_grant_types,
         access_token_ttl: c.access_token_ttl.unwrap_or(0),
     });
     let directory = match directory {
