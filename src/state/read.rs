@@ -91,12 +91,12 @@ async fn read_ws1(desired: &Desired, ws1: &Ws1Client) -> anyhow::Result<Ws1Live>
         }
     )?;
     // `scope` and `authGrantTypes` are required by the client's schema (ws1-api §4.2), so the
-    // client refused an answer without them.
+    // client refused an answer without them; `accessTokenTTL` is not, and stays unknown.
     let scim_client = client.map(|c| OAuthClientLive {
         client_id: c.client_id,
         scope: c.scope,
         grant_types: c.auth_grant_types,
-        access_token_ttl: c.access_token_ttl.unwrap_or(0),
+        access_token_ttl: c.access_token_ttl,
     });
     let directory = match directory {
         None => None,
