@@ -334,13 +334,18 @@ impl Planner<'_> {
         };
         let mut changes = Vec::new();
         diff(&mut changes, "scope", &live.scope, &want.scope);
-        let live_ttl = crate::config::duration::Minutes(live.access_token_ttl);
-        diff(
-            &mut changes,
-            "access_token_ttl",
-            live_ttl.to_string(),
-            want.access_token_ttl.to_string(),
-        );
+        // A TTL the tenant did not say (`accessTokenTTL` is optional in ws1-api §4.2) is not
+        // taken for a different one: a PUT only to set it might revoke the token Okta holds (its
+        // effect on issued tokens is UNVERIFIED, §4.1, §12.5), and it would be planned again on
+        // every run. The token's real lifetime is still judged from the minted JWT's `exp`.
+        if let Some(ttl) = live.access_token_ttl {
+            diff(
+                &mut changes,
+                "access_token_ttl",
+                crate::config::duration::Minutes(ttl).to_string(),
+                want.access_token_ttl.to_string(),
+            );
+        }
         if !live
             .grant_types
             .split_whitespace()

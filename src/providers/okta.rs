@@ -1,9 +1,12 @@
 //! [`OktaClient`]: the Okta Management API calls the reconciler needs, with `SSWS` token auth,
 //! `Link rel="next"` pagination and rate-limit buckets (reference/okta-api.md §2, §3).
 //!
-//! What must hold: models deserialize leniently (unknown fields ignored, missing ones defaulted,
-//! since Okta adds properties at any time, §3), but a field present with another type is an
-//! [`ErrorKind::Decode`] error naming the list, item and field, never read as absent; an app
+//! What must hold: models deserialize leniently (unknown fields ignored, optional ones defaulted
+//! when missing, since Okta adds properties at any time and may omit null ones, §3), but what
+//! identifies an object (its id, a user's login, a group's name, an assignment's scope, a mapping's
+//! ends) is required: missing, or present with another type, it is an [`ErrorKind::Decode`] error
+//! naming the list, item and field, never read as empty (an empty id or login makes the planner
+//! assign, push or delete the wrong thing); an app
 //! keeps its raw JSON so a full-replace `PUT` is read-modify-write of the whole object (§1.3);
 //! next-page URLs are followed as given, never built; capabilities the API refuses for an app (connection `UNKNOWN`, features 400
 //! E0000001, §1.1) come back as [`Capability::Unsupported`], not as an error.
@@ -200,8 +203,10 @@ impl ToAppToggles {
 }
 
 /// The provisioning connection (reference/okta-api.md §6). The token is never returned.
+/// `authScheme` and `status` are in every answer §6 shows and decide whether the connection
+/// is planned at all, so they are required.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProvisioningConnection {
     /// `TOKEN`, `OAUTH2` or `UNKNOWN` (kept as a string: the spec's enum lacks values seen live).
     pub auth_scheme: String,
@@ -302,9 +307,8 @@ impl SchemaAttribute {
     }
 }
 
-/// One end of a profile mapping.
+/// One end of a profile mapping; the Okta user → app mapping is found by these (§9).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct MappingEnd {
     pub id: String,
     pub name: String,
@@ -323,17 +327,17 @@ pub struct MappingProperty {
 
 /// A profile mapping; the list endpoint leaves `properties` empty (§9).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct ProfileMapping {
     pub id: MappingId,
     pub source: MappingEnd,
     pub target: MappingEnd,
+    #[serde(default)]
     pub properties: BTreeMap<String, MappingProperty>,
 }
 
-/// The profile fields of a user the reconciler uses.
+/// The profile fields of a user the reconciler uses; `login` is the user's natural key.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct UserProfile {
     pub login: String,
     pub email: Option<String>,
@@ -343,15 +347,15 @@ pub struct UserProfile {
 
 /// An Okta user (reference/okta-api.md §10).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct User {
     pub id: OktaUserId,
+    #[serde(default)]
     pub status: String,
     pub profile: UserProfile,
 }
 
+/// A group's profile; `name` is the group's natural key.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct GroupProfile {
     pub name: String,
     pub description: Option<String>,
@@ -359,10 +363,9 @@ pub struct GroupProfile {
 
 /// An Okta group (reference/okta-api.md §10).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct Group {
     pub id: OktaGroupId,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub type_: String,
     pub profile: GroupProfile,
 }
@@ -375,16 +378,20 @@ pub struct AppUserCredentials {
 
 /// A user's assignment to an app (reference/okta-api.md §10).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct AppUser {
     pub id: OktaUserId,
-    /// `USER` (direct) or `GROUP` (through a group): reconcile direct ones only.
+    /// `USER` (direct) or `GROUP` (through a group): reconcile direct ones only. Required: an
+    /// assignment of unknown scope would be planned as missing and assigned again.
     pub scope: String,
+    #[serde(default)]
     pub status: String,
     /// `DISABLED`, `ERROR`, `OUT_OF_SYNC`, `SYNCHRONIZED`, `SYNCING`.
     pub sync_state: Option<String>,
     pub external_id: Option<String>,
+    #[serde(default)]
     pub credentials: AppUserCredentials,
+    #[serde(default)]
     pub profile: Value,
     pub last_sync: Option<String>,
     /// What `expand=user` embeds; absent where Okta does not embed it.
@@ -394,28 +401,27 @@ pub struct AppUser {
 
 /// `_embedded` of an app user (reference/okta-api.md §10, `expand=user`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct AppUserEmbedded {
     pub user: Option<User>,
 }
 
 /// A group's assignment to an app (reference/okta-api.md §10).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct AppGroup {
     pub id: OktaGroupId,
     pub priority: Option<i64>,
+    #[serde(default)]
     pub profile: Value,
 }
 
 /// A group push mapping (reference/okta-api.md §11).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct GroupPushMapping {
     pub id: PushMappingId,
     pub source_group_id: OktaGroupId,
     pub target_group_id: Option<String>,
-    /// `ACTIVE`, `INACTIVE` or `ERROR`.
+    /// `ACTIVE`, `INACTIVE` or `ERROR`. Required: an empty status would plan an activation.
     pub status: String,
     pub error_summary: Option<String>,
 }

@@ -8,7 +8,10 @@
 //! back to `application/json` on 406/415 (§2.3, KB 6000953); an OAuth client is deleted only by
 //! [`Ws1Client::delete_oauth2_client`], which only a planned, reviewed client replacement calls
 //! (deleting revokes every token Okta holds, §1.3); the SCIM client's token is minted only by
-//! [`Ws1Client::mint_token`], which reads never call.
+//! [`Ws1Client::mint_token`], which reads never call. What identifies an object read (an id, a
+//! client id, a user name, a directory's name and type) is required: an answer without it is an
+//! [`ErrorKind::Decode`] error naming the field, never an empty string the planner would take
+//! for another object.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -46,16 +49,16 @@ const MT_DIR_LIST: &str =
 const MT_DOMAIN_LIST: &str =
     "application/vnd.vmware.horizon.manager.connector.management.directory.domain.list+json";
 
-/// An OAuth 2 client as read (§4.2, §4.3). List items carry fewer fields than a `GET`.
+/// An OAuth 2 client as a `GET`, `POST` or `PUT` answers it: `OAuth2ClientTypeInfo` (§4.2),
+/// whose `clientId`, `scope` and `authGrantTypes` are required (SW18 = OA26), so they are here.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct OAuth2Client {
     pub client_id: String,
-    pub scope: Option<String>,
-    /// Space-separated; the 2026 paged list calls it `grantTypes`.
-    #[serde(alias = "grantTypes")]
-    pub auth_grant_types: Option<String>,
-    /// Minutes.
+    pub scope: String,
+    /// Space-separated.
+    pub auth_grant_types: String,
+    /// Minutes; not required by the spec (§4.2), so it may be absent.
     #[serde(rename = "accessTokenTTL")]
     pub access_token_ttl: Option<u64>,
     #[serde(rename = "refreshTokenTTL")]
@@ -64,7 +67,21 @@ pub struct OAuth2Client {
     pub remember_as: Option<String>,
     pub display_user_grant: Option<bool>,
     pub internal_system_client: Option<bool>,
-    /// Vendor type of a list item (`…clientcredentialsoauth2client+json` for service clients).
+}
+
+/// An item of the OAuth 2 clients list (§4.3): fewer fields than [`OAuth2Client`], and which
+/// ones depends on the list's shape (SW18 has no grant types, OA26 calls them `grantTypes`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth2ClientSummary {
+    pub client_id: String,
+    pub scope: Option<String>,
+    /// Space-separated; only in the 2026 paged list.
+    pub grant_types: Option<String>,
+    /// Minutes; only in the 2026 paged list.
+    #[serde(rename = "accessTokenTTL")]
+    pub access_token_ttl: Option<u64>,
+    /// Vendor type (`…clientcredentialsoauth2client+json` for service clients); only in SW18.
     pub media_type: Option<String>,
 }
 
@@ -99,9 +116,11 @@ impl OAuth2ClientSpec {
     }
 }
 
-/// A directory (§5). `directory_id` comes from the list's `directoryId`.
+/// A directory (§5). `directory_id` comes from the list's `directoryId`; it, `name` and
+/// `type` are in every list item §5's sources show, and a directory is found by its name and
+/// judged by its type, so all three are required.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct Directory {
     pub directory_id: crate::ids::DirectoryId,
     pub name: String,
@@ -133,8 +152,8 @@ pub struct ScimName {
     pub family_name: Option<String>,
 }
 
+/// An address of a SCIM user; an item without its `value` is not an address.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct ScimEmail {
     pub value: String,
     #[serde(rename = "type")]
@@ -152,33 +171,36 @@ pub struct WorkspaceExtension {
     pub user_status: Option<String>,
 }
 
-/// A SCIM 1.1 user (§6.2).
+/// A SCIM 1.1 user (§6.2): `id` and `userName` (the natural key) are required.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct ScimUser {
     pub id: String,
     pub user_name: String,
     pub external_id: Option<String>,
     pub active: Option<bool>,
+    #[serde(default)]
     pub name: ScimName,
+    #[serde(default)]
     pub emails: Vec<ScimEmail>,
     #[serde(rename = "urn:scim:schemas:extension:workspace:1.0")]
     pub workspace: Option<WorkspaceExtension>,
 }
 
+/// A member of a SCIM group: `value` is the member's id.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
 pub struct ScimMember {
     pub value: String,
     pub display: Option<String>,
 }
 
-/// A SCIM 1.1 group (§6.5).
+/// A SCIM 1.1 group (§6.5): `id` and `displayName` (the natural key) are required.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct ScimGroup {
     pub id: String,
     pub display_name: String,
+    #[serde(default)]
     pub members: Vec<ScimMember>,
 }
 
@@ -424,7 +446,7 @@ impl Ws1Client {
     // ---- OAuth 2 clients (§4) ----
 
     /// `GET …/oauth2clients`, both list shapes (§4.3), every page of the paged one.
-    pub async fn list_oauth2_clients(&self) -> Result<Vec<OAuth2Client>, ApiError> {
+    pub async fn list_oauth2_clients(&self) -> Result<Vec<OAuth2ClientSummary>, ApiError> {
         let mut out = Vec::new();
         let mut start = 1usize;
         loop {
@@ -435,7 +457,7 @@ impl Ws1Client {
             );
             let resp = self.admin(Method::GET, url, MT_CLIENT_LIST, None).await?;
             let page: Value = http::decode(&Method::GET, &resp)?;
-            let items: Vec<OAuth2Client> = items(&resp, &page, "OAuth clients list")?
+            let items: Vec<OAuth2ClientSummary> = items(&resp, &page, "OAuth clients list")?
                 .map(|(i, item)| {
                     serde_json::from_value(item.clone()).map_err(|e| (i, e.to_string()))
                 })

@@ -106,8 +106,9 @@ pub struct OAuthClientLive {
     pub scope: String,
     /// Space-separated grant types, e.g. `client_credentials`.
     pub grant_types: String,
-    /// Minutes.
-    pub access_token_ttl: u64,
+    /// Minutes; `None` when the tenant's answer has no `accessTokenTTL` (the field is not
+    /// required by the client's schema, ws1-api §4.2).
+    pub access_token_ttl: Option<u64>,
 }
 
 /// A WS1 directory as read.

@@ -90,11 +90,13 @@ async fn read_ws1(desired: &Desired, ws1: &Ws1Client) -> anyhow::Result<Ws1Live>
                 .context("cannot read the WS1 directories")
         }
     )?;
+    // `scope` and `authGrantTypes` are required by the client's schema (ws1-api §4.2), so the
+    // client refused an answer without them; `accessTokenTTL` is not, and stays unknown.
     let scim_client = client.map(|c| OAuthClientLive {
         client_id: c.client_id,
-        scope: c.scope.unwrap_or_default(),
-        grant_types: c.auth_grant_types.unwrap_or_default(),
-        access_token_ttl: c.access_token_ttl.unwrap_or(0),
+        scope: c.scope,
+        grant_types: c.auth_grant_types,
+        access_token_ttl: c.access_token_ttl,
     });
     let directory = match directory {
         None => None,
@@ -569,21 +571,28 @@ fn profile_of(p: &okta::UserProfile) -> BTreeMap<String, String> {
 }
 
 async fn user_mapping(okta: &OktaClient, app: &OktaAppId) -> Result<MappingLive, ApiError> {
-    let mapping = okta.user_to_app_mapping(app).await?;
-    Ok(MappingLive {
+    Ok(mapping_live(okta.user_to_app_mapping(app).await?))
+}
+
+/// The mapping in our terms. A property without an expression maps nothing: okta-api §9
+/// removes a mapping by sending `{"expression": null, "pushStatus": null}`, and §3 lets Okta
+/// omit null properties. Read as an empty expression, it would be planned for removal on every
+/// run (or as a change from "" to the configured one, where it is simply unmapped).
+fn mapping_live(mapping: okta::ProfileMapping) -> MappingLive {
+    MappingLive {
         id: Some(mapping.id),
         properties: mapping
             .properties
             .into_iter()
-            .map(|(target, p)| {
+            .filter_map(|(target, p)| {
                 let live = MappingPropertyLive {
-                    expression: p.expression.unwrap_or_default(),
+                    expression: p.expression?,
                     push_status: p.push_status.unwrap_or_else(|| "PUSH".into()),
                 };
-                (target, live)
+                Some((target, live))
             })
             .collect(),
-    })
+    }
 }
 
 /// A short digest of every object read, by address, covering every field the planner compares
@@ -674,4 +683,27 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_property_without_an_expression_is_unmapped() {
+        let mapping: okta::ProfileMapping = serde_json::from_value(serde_json::json!({
+            "id": "prm1",
+            "source": {"id": "oty1", "name": "user", "type": "user"},
+            "target": {"id": "0oa1", "name": "scim1testapp", "type": "appuser"},
+            "properties": {
+                "userName": {"expression": "user.login", "pushStatus": "PUSH"},
+                "nickName": {"expression": null, "pushStatus": null},
+                "locale": {"pushStatus": "PUSH"},
+            },
+        }))
+        .expect("a mapping");
+        let live = mapping_live(mapping);
+        assert_eq!(live.properties.keys().collect::<Vec<_>>(), ["userName"]);
+        assert_eq!(live.properties["userName"].expression, "user.login");
+    }
 }

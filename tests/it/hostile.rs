@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use scimbridge::ids::DirectoryId;
-use scimbridge::providers::ErrorKind;
+use scimbridge::ids::{DirectoryId, OktaAppId};
 use scimbridge::providers::http::HttpSettings;
 use scimbridge::providers::okta::OktaClient;
 use scimbridge::providers::ws1::Ws1Client;
+use scimbridge::providers::{ApiError, ErrorKind};
 use scimbridge::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -441,12 +441,15 @@ async fn list_items_of_the_wrong_shape_are_errors_naming_the_item_and_field() {
         ),
         p if p.contains("/directoryconfigs") => Reply::json(
             200,
-            serde_json::json!({"items": [{"directoryId": "d1", "name": "Okta Users"},
-                {"directoryId": 7, "name": "Other"}]}),
+            serde_json::json!({"items": [
+                {"directoryId": "d1", "name": "Okta Users", "type": "OTHER_DIRECTORY"},
+                {"directoryId": 7, "name": "Other", "type": "OTHER_DIRECTORY"}]}),
         ),
-        p if p.starts_with("/api/v1/users") => {
-            Reply::json(200, serde_json::json!([{"id": "00u1"}, {"id": 42}]))
-        }
+        p if p.starts_with("/api/v1/users") => Reply::json(
+            200,
+            serde_json::json!([{"id": "00u1", "profile": {"login": "a@example.com"}},
+                {"id": 42, "profile": {"login": "b@example.com"}}]),
+        ),
         _ => Reply::json(404, serde_json::json!({})),
     })
     .await;
@@ -464,16 +467,77 @@ async fn list_items_of_the_wrong_shape_are_errors_naming_the_item_and_field() {
         ),
     ];
     for (result, expected) in cases {
-        let err = result.expect_err("wrong shape");
-        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
-        assert!(err.to_string().contains(expected), "{err}");
+        assert_decode_error(result, expected);
     }
-    let okta = okta_client(server);
-    let err = okta.all_users().await.expect_err("wrong shape");
-    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
-    assert!(
-        err.to_string()
-            .contains("unexpected answer body at `[1].id`: invalid type: integer `42`"),
-        "{err}"
+    assert_decode_error(
+        okta_client(server).all_users().await.map(drop),
+        "unexpected answer body at `[1].id`: invalid type: integer `42`",
     );
+}
+
+/// `result` is an [`ErrorKind::Decode`] error saying `expected`.
+fn assert_decode_error(result: Result<(), ApiError>, expected: &str) {
+    let err = result.expect_err("an answer of the wrong shape");
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains(expected), "{err}");
+}
+
+#[tokio::test]
+async fn list_items_without_an_id_are_errors_naming_the_item_and_field() {
+    use serde_json::json;
+    let server = scripted(|head| match head.path.as_str() {
+        p if p.starts_with("/SAAS/auth/oauthtoken") => admin_token(),
+        p if p.starts_with("/SAAS/jersey/manager/api/scim/Users") => Reply::json(
+            200,
+            json!({"totalResults": 2, "startIndex": 1, "Resources": [
+                {"id": "u1", "userName": "ann@example.com"}, {"userName": "bob@example.com"}]}),
+        ),
+        p if p.starts_with("/api/v1/users") => Reply::json(
+            200,
+            json!([{"id": "00u1", "profile": {"login": "ann@example.com"}},
+                {"status": "ACTIVE", "profile": {"login": "bob@example.com"}}]),
+        ),
+        p if p.starts_with("/api/v1/groups") => Reply::json(
+            200,
+            json!([{"id": "00g1", "profile": {"name": "Staff"}}, {"profile": {"name": "Staff"}}]),
+        ),
+        p if p.starts_with("/api/v1/apps/0oa1/users") => Reply::json(
+            200,
+            json!([{"id": "00u1", "scope": "USER"}, {"scope": "USER", "status": "PROVISIONED"}]),
+        ),
+        p if p.starts_with("/api/v1/apps/0oa2/users") => Reply::json(
+            200,
+            json!([{"id": "00u1", "scope": "USER",
+                "_embedded": {"user": {"profile": {"login": "ann@example.com"}}}}]),
+        ),
+        _ => Reply::json(404, json!({})),
+    })
+    .await;
+    let okta = okta_client(server);
+    let ws1 = ws1_client(server);
+    let cases = [
+        (
+            okta.all_users().await.map(drop),
+            "unexpected answer body at `[1]`: missing field `id`",
+        ),
+        (
+            okta.all_groups().await.map(drop),
+            "unexpected answer body at `[1]`: missing field `id`",
+        ),
+        (
+            okta.app_users(&OktaAppId::new("0oa1")).await.map(drop),
+            "unexpected answer body at `[1]`: missing field `id`",
+        ),
+        (
+            okta.app_users(&OktaAppId::new("0oa2")).await.map(drop),
+            "unexpected answer body at `[0]._embedded.user`: missing field `id`",
+        ),
+        (
+            ws1.scim_users(None).await.map(drop),
+            "unexpected answer body at `Resources[1]`: missing field `id`",
+        ),
+    ];
+    for (result, expected) in cases {
+        assert_decode_error(result, expected);
+    }
 }

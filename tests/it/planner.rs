@@ -199,6 +199,14 @@ macro_rules! cases {
     )*};
 }
 
+/// A TTL the tenant does not state (ws1-api §4.2: `accessTokenTTL` is optional) plans nothing:
+/// a PUT only to set it might revoke the token Okta holds, and would come back every run.
+#[test]
+fn a_scim_client_ttl_the_tenant_does_not_state_is_not_a_change() {
+    let unstated = drift("/ws1/scim_client/access_token_ttl", Value::Null);
+    assert_eq!(check(DESIRED, unstated), check(DESIRED, converged()));
+}
+
 fn oin() -> String {
     DESIRED
         .replace("variant: scim11_custom", "variant: oin_workspace_one")

@@ -690,7 +690,10 @@ async fn a_duplicate_client_id_answering_500_is_a_conflict() {
     );
     fake.on(
         "/SAAS/jersey/manager/api/oauth2clients/OktaSCIM",
-        vec![reply(200, r#"{"clientId":"OktaSCIM"}"#)],
+        vec![reply(
+            200,
+            r#"{"clientId":"OktaSCIM","scope":"admin","authGrantTypes":"client_credentials"}"#,
+        )],
     );
     let spec = scimbridge::providers::ws1::OAuth2ClientSpec {
         client_id: "OktaSCIM".into(),
