@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod env;
 pub mod ids;
+pub mod import;
 pub mod plan;
 pub mod providers;
 pub mod sandbox;

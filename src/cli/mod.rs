@@ -6,6 +6,7 @@
 mod apply;
 mod demo;
 mod drift;
+mod import;
 mod plan;
 mod printer;
 mod sandbox;
@@ -49,6 +50,9 @@ enum Command {
     Plan(plan::Args),
     /// Apply the plan: change what differs, then verify convergence and the data flow.
     Apply(apply::Args),
+    /// Write the config of an integration built by hand (reads only); without selectors, list
+    /// the candidates. Exit 0 when it plans no change, 2 when it still plans some.
+    Import(import::Args),
     /// Report config, token and data-flow drift for a scheduled job; reads only.
     /// Exit 0 no drift, 2 drift, 1 could not tell.
     Drift(drift::Args),
@@ -102,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, &cli.transport, &printer),
         Command::Apply(args) => apply::run(args, &cli.transport, &printer),
         Command::Drift(args) => drift::run(args, &cli.transport, &printer),
+        Command::Import(args) => import::run(args, &cli.transport, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),

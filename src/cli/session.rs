@@ -97,7 +97,26 @@ pub struct Reported(pub String);
 /// Loads `path`, prints its diagnostics, and connects as `transport` says. Must run inside a
 /// Tokio runtime.
 pub fn open(path: &Path, transport: &Transport, printer: &Printer) -> anyhow::Result<Session> {
-    let loaded = config::load(path, Strictness::Resolve)?;
+    open_loaded(config::load(path, Strictness::Resolve)?, transport, printer)
+}
+
+/// As [`open`], for config text that is not (yet) a file: `name` locates its diagnostics and
+/// `${file:}` references are relative to the current folder.
+pub fn open_text(
+    name: &str,
+    text: String,
+    transport: &Transport,
+    printer: &Printer,
+) -> anyhow::Result<Session> {
+    let loaded = config::load_str(name, text, PathBuf::from("."), Strictness::Resolve);
+    open_loaded(loaded, transport, printer)
+}
+
+fn open_loaded(
+    loaded: config::Loaded,
+    transport: &Transport,
+    printer: &Printer,
+) -> anyhow::Result<Session> {
     for diagnostic in &loaded.diagnostics {
         printer.err(&diagnostic.render(Some(&loaded.source)));
     }
@@ -123,7 +142,7 @@ pub async fn open_and_plan(
 }
 
 /// Plans from `live`; planning problems are printed as config diagnostics.
-async fn plan(
+pub async fn plan(
     session: &Session,
     live: &Live,
     intent: AdminIntent,

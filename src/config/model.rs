@@ -42,6 +42,8 @@ pub const SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
 pub const DEFAULT_ROTATION_WINDOW: Minutes = Minutes(30 * 24 * 60);
 /// The `exact` removal cap when the config names none.
 pub const DEFAULT_REMOVAL_CAP: u32 = 0;
+/// The managed block's key when the config gives none.
+pub const DEFAULT_APP_KEY: &str = "workspace-one";
 
 crate::ids::string_type! {
     /// A WS1 OAuth client id.
@@ -247,6 +249,20 @@ pub struct UsernameTemplate {
 }
 
 impl UsernameTemplate {
+    /// The built-in format whose template this is, if any (`import` writes the name back).
+    pub fn built_in_format(&self) -> Option<RawUsernameFormat> {
+        use RawUsernameFormat::*;
+        [
+            EmailPrefix,
+            Email,
+            EmailLowercase,
+            OktaUsername,
+            OktaUsernamePrefix,
+        ]
+        .into_iter()
+        .find(|f| Self::from_raw(*f, None).as_ref() == Some(self))
+    }
+
     fn from_raw(format: RawUsernameFormat, expression: Option<&str>) -> Option<Self> {
         let built_in = |t: &str| {
             Some(UsernameTemplate {
@@ -662,7 +678,7 @@ impl Checker<'_> {
         };
         let assignments = raw.assignments.as_ref();
         App {
-            key: AppKey::new(raw.key.clone().unwrap_or_else(|| "workspace-one".into())),
+            key: AppKey::new(raw.key.clone().unwrap_or_else(|| DEFAULT_APP_KEY.into())),
             variant,
             label: raw.label.clone(),
             catalog_name: raw
