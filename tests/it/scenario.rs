@@ -4,13 +4,14 @@
 //! defaults, the admin's extra one), provisioning on in `features[]`, the token at work in WS1,
 //! the assignments and the group push. A second build on the same sandbox fails, naming why.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use scimbridge::sandbox::scenario::{self, Built, Scenario};
 use scimbridge::sandbox::{RunningSandbox, okta};
 
 use crate::reconcile::seeded;
-use crate::support::{get_json, ws1_admin_token};
+use crate::support::{get_json, http, ws1_admin_token};
 
 const WORKSPACE: &str = "urn:scim:schemas:extension:workspace:1.0";
 
@@ -265,4 +266,83 @@ async fn brownfield_oin_reads_back_as_an_admin_built_it() {
         ]
     );
     sb.shutdown().await.unwrap();
+}
+
+/// The control route builds the same thing and answers it; a wrong name is a 400 naming both.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_control_route_builds_a_scenario_and_refuses_a_second() {
+    let sb = seeded().await;
+    let post = |name: &str| {
+        http()
+            .request(Method::POST, format!("{}/_sandbox/scenario", sb.okta_url))
+            .json(&json!({"name": name}))
+            .send()
+    };
+    let r = post("brownfield-oin").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let built: Built = r.json().await.unwrap();
+    assert_eq!(built.scenario, "brownfield-oin");
+    let app = okta_get(&sb, &format!("/api/v1/apps/{}", built.app_id)).await;
+    assert_eq!(app["label"], built.label.as_str());
+    let again = post("brownfield-oin").await.unwrap();
+    assert_eq!(again.status(), 400);
+    let err = again.text().await.unwrap();
+    assert!(
+        err.contains("OktaOIN") && err.contains("already exists"),
+        "{err}"
+    );
+    // The other scenario uses other people, names and domain, so both fit on one sandbox.
+    assert_eq!(post("brownfield-scim11").await.unwrap().status(), 200);
+    let wrong = post("greenfield").await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    let err = wrong.text().await.unwrap();
+    assert!(
+        err.contains("brownfield-scim11") && err.contains("brownfield-oin"),
+        "{err}"
+    );
+    sb.shutdown().await.unwrap();
+}
+
+/// `scimbridge sandbox --scenario NAME` builds it after start and says so on stderr, without
+/// the token; an unknown name is refused before anything starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_command_builds_a_scenario_and_says_what_it_made() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimbridge"))
+        .args(["sandbox", "--scenario", "brownfield-scim11"])
+        .env_clear()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let built = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("built by hand: ") {
+                return line;
+            }
+            seen.push(line);
+        }
+        panic!("no scenario line in {seen:?}");
+    })
+    .await
+    .expect("the scenario is built within a minute");
+    assert!(
+        built.contains("brownfield-scim11: Okta app \"Workspace ONE Access\"")
+            && built.contains("WS1 client OktaSCIM")
+            && built.contains("users: alice@example.com"),
+        "{built}"
+    );
+    assert!(
+        !built.contains("eyJ"),
+        "the token is never printed: {built}"
+    );
+    drop(child);
+
+    let wrong = crate::reconcile::scimbridge_with(vec![], &["sandbox", "--scenario", "nope"]).await;
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(wrong.stderr.contains("brownfield-oin"), "{wrong:?}");
 }
