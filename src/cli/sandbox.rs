@@ -1,6 +1,7 @@
 //! `scimbridge sandbox`: run the emulators on 127.0.0.1 until Ctrl-C, printing their URLs, the
 //! control plane's index and the console step for provisioning as a `curl` line, and the
-//! sandbox's own (fake) credentials as `export NAME=value` lines.
+//! sandbox's own (fake) credentials as `export NAME=value` lines. With `--scenario`, it first
+//! builds a hand-made integration (`sandbox::scenario`) and says what it made.
 //!
 //! The `export` lines go to stdout so `eval "$(scimbridge sandbox ...)"`-style tooling can take
 //! them; everything else goes to stderr.
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::{Exit, Printer};
+use crate::sandbox::scenario::{self, Scenario};
 use crate::sandbox::{SandboxOptions, control, start};
 
 /// Arguments of `scimbridge sandbox`.
@@ -28,6 +30,10 @@ pub struct Args {
     /// Start with no Okta users or groups at all.
     #[arg(long)]
     empty: bool,
+    /// After start, build a hand-made integration as an admin would, through the vendor APIs
+    /// and the console step: brownfield-scim11 or brownfield-oin (needs the default seed's people).
+    #[arg(long, value_name = "NAME", conflicts_with = "empty")]
+    scenario: Option<Scenario>,
 }
 
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
@@ -49,6 +55,13 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
         };
         let sandbox = start(opts).await.context("cannot start the sandbox")?;
         printer.err(&banner(&sandbox.okta_url, &sandbox.ws1_url));
+        if let Some(chosen) = args.scenario {
+            let built = scenario::build(&sandbox, chosen)
+                .await
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("cannot build the scenario {chosen}"))?;
+            printer.err(&format!("\nbuilt by hand: {built}"));
+        }
         let exports: Vec<String> = sandbox
             .credentials()
             .into_iter()

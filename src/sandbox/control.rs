@@ -1,5 +1,6 @@
 //! The control plane under `/_sandbox/`: what a test or a demo does to the sandbox that no vendor
-//! API offers (reset, seed, clock, faults, request log, mode, alternatives) plus each emulator's
+//! API offers (reset, seed, clock, faults, request log, mode, alternatives, the brownfield
+//! scenarios of [`super::scenario`]) plus each emulator's
 //! own console steps under `/_sandbox/<name>/`, and `GET /_sandbox/`, the index of them all.
 //!
 //! It answers on every port with the same [`Shared`] state, so a test can drive it through
@@ -209,6 +210,13 @@ fn console() -> Console<Arc<Shared>> {
             "sets switches until the next reset",
             set_alternatives,
         )
+        .route(
+            Method::POST,
+            "/_sandbox/scenario",
+            Some(r#"{"name": "brownfield-scim11"|"brownfield-oin"}"#),
+            "builds a hand-made integration through the vendor APIs and the console step, as an admin would; answers what was made",
+            scenario,
+        )
 }
 
 /// The `/_sandbox` routes (without the per-emulator ones, which [`super::server`] adds).
@@ -277,6 +285,30 @@ async fn set_alternatives(State(shared): State<Arc<Shared>>, body: axum::body::B
     match shared.alternatives.set(&changes) {
         Ok(_) => Json(shared.alternatives.listing()).into_response(),
         Err(err) => bad(err),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioAsk {
+    name: String,
+}
+
+/// `{"name": NAME}` builds that scenario through the sandbox's own URLs; answers [`Built`].
+///
+/// [`Built`]: super::scenario::Built
+async fn scenario(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let ask: ScenarioAsk = match serde_json::from_slice(&body) {
+        Ok(ask) => ask,
+        Err(err) => return bad(format!("expected {{\"name\": SCENARIO}}: {err}")),
+    };
+    let scenario = match ask.name.parse::<super::scenario::Scenario>() {
+        Ok(scenario) => scenario,
+        Err(err) => return bad(err),
+    };
+    match super::scenario::build_on(&shared, scenario).await {
+        Ok(built) => Json(built).into_response(),
+        Err(err) => bad(format!("scenario {scenario} failed at {err}")),
     }
 }
 

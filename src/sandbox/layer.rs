@@ -6,7 +6,7 @@
 //! fault asks for it. [`Mode::Auto`] adds a realistic 20–80 ms per vendor request for demos.
 //! Control-plane requests (`/_sandbox/...`) are neither logged nor faulted.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -31,6 +31,16 @@ pub struct Shared {
     faults: Mutex<Vec<FaultState>>,
     mode: Mutex<Mode>,
     emulators: Mutex<Vec<Arc<dyn Emulator>>>,
+    /// Where each service answers, once known ([`super::start`] sets it): the scenarios reach
+    /// the services over HTTP, as a person would.
+    urls: OnceLock<Urls>,
+}
+
+/// The services' base URLs (no trailing slash).
+#[derive(Clone, Debug)]
+pub struct Urls {
+    pub okta: String,
+    pub ws1: String,
 }
 
 /// How the sandbox behaves without explicit faults.
@@ -111,7 +121,18 @@ impl Shared {
             faults: Mutex::new(Vec::new()),
             mode: Mutex::new(Mode::default()),
             emulators: Mutex::new(Vec::new()),
+            urls: OnceLock::new(),
         })
+    }
+
+    /// Records where the services answer; only the first call counts.
+    pub fn set_urls(&self, urls: Urls) {
+        let _ = self.urls.set(urls);
+    }
+
+    /// Where the services answer, if [`Shared::set_urls`] was called.
+    pub fn urls(&self) -> Option<&Urls> {
+        self.urls.get()
     }
 
     /// Registers an emulator so reset and seed reach it from any port.

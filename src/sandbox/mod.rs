@@ -14,11 +14,12 @@ pub mod clock;
 pub mod control;
 pub mod layer;
 pub mod okta;
+pub mod scenario;
 pub mod server;
 pub mod ws1;
 
 pub use alternatives::Alternatives;
-pub use layer::{Fault, LogEntry, Mode, Shared};
+pub use layer::{Fault, LogEntry, Mode, Shared, Urls};
 pub use server::{RunningSandbox, SandboxOptions, serve, start};
 
 /// One emulated vendor service.

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::clock::Clock;
-use super::layer::{LayerState, vendor_layer};
+use super::layer::{LayerState, Urls, vendor_layer};
 use super::okta::{self, Okta};
 use super::ws1::{self, Ws1};
 use super::{Emulator, Shared, control};
@@ -91,6 +91,10 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<RunningSandbox> {
     // control plane on each port reaches every service from its first request.
     shared.register(ws1.clone());
     shared.register(okta.clone());
+    shared.set_urls(Urls {
+        okta: okta_url.clone(),
+        ws1: ws1_url.clone(),
+    });
     let mut tasks = Vec::new();
     for (listener, emulator) in [(ws1_listener, ws1), (okta_listener, okta)] {
         let app = app(emulator, shared.clone());

@@ -16,6 +16,7 @@ mod reconcile;
 mod sandbox_okta;
 mod sandbox_ws1;
 mod saved_plan;
+mod scenario;
 mod support;
 mod token_life;
 mod transport;

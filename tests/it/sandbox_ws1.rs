@@ -1269,6 +1269,7 @@ async fn the_index_lists_every_control_route() {
         ("POST", "/_sandbox/mode"),
         ("GET", "/_sandbox/alternatives"),
         ("POST", "/_sandbox/alternatives"),
+        ("POST", "/_sandbox/scenario"),
         ("POST", "/_sandbox/okta/apps/{app}/provisioning"),
         ("POST", "/_sandbox/okta/apps/{app}/apply-updates"),
         ("GET", "/_sandbox/okta/apps/{app}/errors"),
@@ -1281,14 +1282,14 @@ async fn the_index_lists_every_control_route() {
     for r in routes {
         assert!(!r["purpose"].as_str().unwrap().is_empty(), "{r}");
     }
-    let provisioning = &routes[15];
+    let provisioning = &routes[16];
     for field in ["baseUrl", "token", "createUsers", "deactivateUsers"] {
         assert!(
             provisioning["body"].as_str().unwrap().contains(field),
             "{provisioning}"
         );
     }
-    assert!(routes[16]["body"].is_null(), "apply-updates takes no body");
+    assert!(routes[17]["body"].is_null(), "apply-updates takes no body");
     // The same index on the Okta port, and without the trailing slash.
     assert_eq!(index_at(format!("{}/_sandbox", sb.okta_url)).await, index);
 

@@ -73,10 +73,10 @@ const CATALOG: &[&str] = &[
 ];
 
 /// The SCIM path under a WS1 tenant, for the OIN variant whose setting is the tenant root.
-const WS1_SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
+pub const WS1_SCIM_PATH: &str = "/SAAS/jersey/manager/api/scim";
 
 /// The workspace extension URN the OIN app's base attributes use.
-const WORKSPACE: &str = "urn:scim:schemas:extension:workspace:1.0";
+pub const WORKSPACE: &str = "urn:scim:schemas:extension:workspace:1.0";
 
 /// The Okta emulator; cloning shares the state.
 #[derive(Clone)]
