@@ -12,6 +12,7 @@
 //! prove that, and says what it could not express).
 
 use std::collections::{BTreeMap, BTreeSet};
+
 use std::fmt::Write as _;
 
 use crate::config::model::{Desired, MappingRule, Push, Variant};
@@ -56,7 +57,12 @@ pub fn bootstrap(chosen: &Chosen) -> String {
         if chosen.domains.is_empty() {
             "unknown.invalid".to_owned()
         } else {
-            chosen.domains.iter().map(|d| scalar(d)).collect::<Vec<_>>().join(", ")
+            chosen
+                .domains
+                .iter()
+                .map(|d| scalar(d))
+                .collect::<Vec<_>>()
+                .join(", ")
         },
         variant_name(chosen.variant),
         scalar(&chosen.label),
@@ -77,8 +83,9 @@ pub struct Source {
     pub ws1_tenant_url: String,
     /// The servers' time of the read.
     pub read_at: Option<Timestamp>,
-    /// The names of the groups the app pushes, by their Okta id.
-    pub push_groups: BTreeMap<String, String>,
+    /// The app's group pushes: the pushed group's name and the push's status. Read apart from
+    /// the live state, which reads pushes only for a config that pushes groups.
+    pub pushes: Vec<(String, String)>,
     /// The tenant root the variant's default base URL is made from (no trailing slash).
     pub default_base_url: String,
 }
@@ -93,11 +100,7 @@ pub struct Imported {
 
 /// The config text for `live` (read through [`bootstrap`]'s config, whose model is `defaults`).
 pub fn write(live: &Live, defaults: &Desired, source: &Source) -> Result<Imported, String> {
-    let app = live
-        .okta
-        .app
-        .as_ref()
-        .ok_or("the Okta app was not found")?;
+    let app = live.okta.app.as_ref().ok_or("the Okta app was not found")?;
     let client = live
         .ws1
         .scim_client
@@ -111,18 +114,19 @@ pub fn write(live: &Live, defaults: &Desired, source: &Source) -> Result<Importe
     let want = &defaults.okta.app;
     let mut w = Writer::default();
 
-    w.line(0, "# Imported by scimbridge: reads only, nothing was changed.");
-    w.line(
+    w.comment(
         0,
-        &format!(
-            "# From the Okta org {} (app `{}`, id {}, catalog name {}) and the WS1 tenant {}",
-            source.okta_org_url, app.label, app.id, app.name, source.ws1_tenant_url
-        ),
+        "Imported by scimbridge: reads only, nothing was changed.",
     );
-    w.line(
+    w.comment(
         0,
         &format!(
-            "# (OAuth client `{}`, directory `{}`), read at {} (server time).",
+            "From the Okta org {} (app `{}`, id {}, catalog name {}) and the WS1 tenant {} (OAuth client `{}`, directory `{}`), read at {} (server time).",
+            source.okta_org_url,
+            app.label,
+            app.id,
+            app.name,
+            source.ws1_tenant_url,
             client.client_id,
             directory.name,
             source
@@ -130,12 +134,13 @@ pub fn write(live: &Live, defaults: &Desired, source: &Source) -> Result<Importe
                 .map_or("an unknown time".to_owned(), |t| t.to_string())
         ),
     );
-    w.line(
+    w.comment(
         0,
-        "# Values equal to the variant's defaults are left out. URLs and secrets come from the",
+        &format!(
+            "Values equal to the variant's defaults are left out. URLs and secrets come from the environment, as in the examples: {}.",
+            ENV_VARS.join(", ")
+        ),
     );
-    w.line(0, "# environment, as in the examples:");
-    w.line(0, &format!("# {}.", ENV_VARS.join(", ")));
     w.line(0, "version: 1");
     w.blank();
 
@@ -289,7 +294,11 @@ fn provisioning(w: &mut Writer, app: &AppLive, defaults: &Desired, source: &Sour
     if app.capabilities.features_api || !app.features.is_empty() {
         let on = |f: &str| app.features.iter().any(|x| x == f);
         for (name, feature, default) in [
-            ("create_users", "PUSH_NEW_USERS", want.provisioning.create_users),
+            (
+                "create_users",
+                "PUSH_NEW_USERS",
+                want.provisioning.create_users,
+            ),
             (
                 "update_users",
                 "PUSH_PROFILE_UPDATES",
@@ -474,20 +483,21 @@ fn assignments(w: &mut Writer, app: &AppLive) {
 
 fn group_push(w: &mut Writer, app: &AppLive, source: &Source) {
     let mut names = Vec::new();
-    for push in &app.group_push {
-        let name = source
-            .push_groups
-            .get(push.source_group_id.as_str())
-            .cloned()
-            .unwrap_or_else(|| push.source_group_id.to_string());
-        if push.status == "ACTIVE" {
-            names.push(name);
+    for (name, status) in &source.pushes {
+        if app.groups.iter().any(|g| &g.name == name) {
+            w.warn(
+                2,
+                format!(
+                    "the group `{name}` is both assigned and pushed; scimbridge refuses that in a config (Okta's guidance: memberships and deprovisioning fight each other), so it is not under `group_push`; the push stays as it is"
+                ),
+            );
+        } else if status == "ACTIVE" {
+            names.push(name.clone());
         } else {
             w.warn(
                 2,
                 format!(
-                    "the group push of `{name}` is {}; scimbridge keeps pushes active and leaves this one as it is",
-                    push.status
+                    "the group push of `{name}` is {status}; scimbridge keeps pushes active and leaves this one as it is"
                 ),
             );
         }
@@ -514,8 +524,23 @@ impl Writer {
         self.out.push('\n');
     }
 
+    /// A comment, wrapped at words to keep lines under about 100 characters.
     fn comment(&mut self, depth: usize, text: &str) {
-        self.line(depth, &format!("# {text}"));
+        let width = 98usize.saturating_sub(2 * depth + 2).max(40);
+        let body = text.trim_start();
+        let indent = &text[..text.len() - body.len()];
+        let mut line = indent.to_owned();
+        for word in body.split(' ') {
+            if line.len() > indent.len() && line.len() + 1 + word.len() > width {
+                self.line(depth, &format!("# {line}"));
+                line = indent.to_owned();
+            }
+            if line.len() > indent.len() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        self.line(depth, &format!("# {line}"));
     }
 
     fn field(&mut self, depth: usize, name: &str, value: &str) {
@@ -563,7 +588,9 @@ fn scalar(text: &str) -> String {
 /// Minutes as the largest whole unit: `365d`, `12w`, `8h`, `90m`.
 fn duration(minutes: u64) -> String {
     for (unit, size) in [("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)] {
-        if minutes > 0 && minutes % size == 0 && !(unit == "w" && minutes % (24 * 60 * 365) == 0) {
+        // Whole years read better as days (`730d`) than as weeks.
+        let years = unit == "w" && minutes.is_multiple_of(24 * 60 * 365);
+        if minutes > 0 && minutes.is_multiple_of(size) && !years {
             return format!("{}{unit}", minutes / size);
         }
     }

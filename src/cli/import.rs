@@ -7,7 +7,6 @@
 //! file plans no change (an adoption is not a change), 2 when it still plans some (named on
 //! stderr), 1 on errors or when a selector is missing.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -19,7 +18,7 @@ use crate::config::model::Variant;
 use crate::ids::OktaAppId;
 use crate::import::{self, Chosen, Source};
 use crate::plan::AdminIntent;
-use crate::providers::okta::{App, OktaClient};
+use crate::providers::okta::{App, Capability, OktaClient};
 
 /// Arguments of `scimbridge import`.
 #[derive(Debug, clap::Args)]
@@ -101,31 +100,44 @@ async fn import(args: &Args, transport: &Transport, printer: &Printer) -> anyhow
             app.id,
             found.id
         ),
-        None => bail!("the app `{}` ({}) could not be read back", app.label, app.id),
+        None => bail!(
+            "the app `{}` ({}) could not be read back",
+            app.label,
+            app.id
+        ),
     }
     if live.ws1.scim_client.is_none() {
-        bail!("WS1 has no OAuth client `{client_id}` (run `scimbridge import` without --ws1-client to list them)");
+        bail!(
+            "WS1 has no OAuth client `{client_id}` (run `scimbridge import` without --ws1-client to list them)"
+        );
     }
     if live.ws1.directory.is_none() {
-        bail!("WS1 has no directory named `{directory}` (run `scimbridge import` without --ws1-directory to list them)");
+        bail!(
+            "WS1 has no directory named `{directory}` (run `scimbridge import` without --ws1-directory to list them)"
+        );
     }
-    let mut push_groups = BTreeMap::new();
-    for push in live.okta.app.iter().flat_map(|a| &a.group_push) {
-        let group = session
-            .services
-            .okta
-            .get_group(&push.source_group_id)
-            .await
-            .context("cannot read a pushed group")?;
-        if let Some(group) = group {
-            push_groups.insert(push.source_group_id.to_string(), group.profile.name);
+    // Pushes are read here: the live state reads them only for a config that pushes groups.
+    let okta = &session.services.okta;
+    let mut pushes = Vec::new();
+    if let Capability::Supported(found) = okta
+        .group_push_mappings(&app.id)
+        .await
+        .context("cannot read the app's group pushes")?
+    {
+        for push in found {
+            let name = okta
+                .get_group(&push.source_group_id)
+                .await
+                .context("cannot read a pushed group")?
+                .map_or_else(|| push.source_group_id.to_string(), |g| g.profile.name);
+            pushes.push((name, push.status));
         }
     }
     let source = Source {
         okta_org_url: session.resolved.okta_org_url.clone(),
         ws1_tenant_url: session.resolved.ws1_tenant_url.clone(),
         read_at: live.observed_at,
-        push_groups,
+        pushes,
         default_base_url: session.resolved.ws1_tenant_url.clone(),
     };
     // The variant's defaults as the model makes them, with the directory's own domains (the
@@ -153,21 +165,31 @@ async fn import(args: &Args, transport: &Transport, printer: &Printer) -> anyhow
         .out
         .as_ref()
         .map_or("(imported config)".to_owned(), |p| p.display().to_string());
-    let check = session::open_text(&name, imported.text.clone(), transport, printer)
-        .context("the imported config does not load: this is scimbridge's fault, please report it")?;
+    let check = session::open_text(&name, imported.text.clone(), transport, printer).context(
+        "the imported config does not load: this is scimbridge's fault, please report it",
+    )?;
     let live = check.read().await?;
     let plan = session::plan(&check, &live, AdminIntent::default(), printer).await?;
     match &args.out {
         Some(path) => write_new(path, &imported.text)?,
         None => printer.out(imported.text.trim_end()),
     }
-    let adopt = plan.actions.len() - plan.actions.iter().filter(|a| a.kind != crate::plan::Kind::Adopt).count();
+    let adopt = plan.actions.len()
+        - plan
+            .actions
+            .iter()
+            .filter(|a| a.kind != crate::plan::Kind::Adopt)
+            .count();
     if plan.has_changes() {
         printer.err(&format!(
             "The imported config still plans {} change(s), which the model cannot express as they are; `scimbridge plan -c {name}` shows them:",
             plan.actions.len() - adopt
         ));
-        for action in plan.actions.iter().filter(|a| a.kind != crate::plan::Kind::Adopt) {
+        for action in plan
+            .actions
+            .iter()
+            .filter(|a| a.kind != crate::plan::Kind::Adopt)
+        {
             printer.err(&format!("  {} ({:?})", action.resource, action.kind));
         }
         return Ok(Exit::Changes);
@@ -199,11 +221,16 @@ async fn find_app(okta: &OktaClient, selector: &str) -> anyhow::Result<App> {
     let mut same: Vec<App> = apps.into_iter().filter(|a| a.label == selector).collect();
     match same.len() {
         1 => Ok(same.remove(0)),
-        0 => bail!("Okta has no app labelled `{selector}` (run `scimbridge import` without --okta-app to list them)"),
+        0 => bail!(
+            "Okta has no app labelled `{selector}` (run `scimbridge import` without --okta-app to list them)"
+        ),
         _ => bail!(
             "{} Okta apps are labelled `{selector}`: import one by id ({})",
             same.len(),
-            same.iter().map(|a| a.id.to_string()).collect::<Vec<_>>().join(", ")
+            same.iter()
+                .map(|a| a.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -219,10 +246,20 @@ async fn discover(args: &Args, transport: &Transport, printer: &Printer) -> anyh
         directory: "discovering".into(),
         domains: Vec::new(),
     };
-    let session = session::open_text("(import)", import::bootstrap(&placeholder), transport, printer)?;
+    let session = session::open_text(
+        "(import)",
+        import::bootstrap(&placeholder),
+        transport,
+        printer,
+    )?;
     let mut out = String::new();
     if args.okta_app.is_none() {
-        let apps = session.services.okta.list_apps(None, None).await.context("cannot list the Okta apps")?;
+        let apps = session
+            .services
+            .okta
+            .list_apps(None, None)
+            .await
+            .context("cannot list the Okta apps")?;
         out.push_str("--okta-app (Okta apps: id, label, catalog name; the WS1 ones first):\n");
         let mut apps: Vec<&App> = apps.iter().collect();
         apps.sort_by_key(|a| (import::variant_of(&a.name).is_none(), a.label.clone()));
@@ -231,14 +268,24 @@ async fn discover(args: &Args, transport: &Transport, printer: &Printer) -> anyh
         }
     }
     if args.ws1_client.is_none() {
-        let clients = session.services.ws1.list_oauth2_clients().await.context("cannot list the WS1 OAuth clients")?;
+        let clients = session
+            .services
+            .ws1
+            .list_oauth2_clients()
+            .await
+            .context("cannot list the WS1 OAuth clients")?;
         out.push_str("--ws1-client (WS1 OAuth clients):\n");
         for client in clients {
             out.push_str(&format!("  {}\n", client.client_id));
         }
     }
     if args.ws1_directory.is_none() {
-        let directories = session.services.ws1.list_directories().await.context("cannot list the WS1 directories")?;
+        let directories = session
+            .services
+            .ws1
+            .list_directories()
+            .await
+            .context("cannot list the WS1 directories")?;
         out.push_str("--ws1-directory (WS1 directories: name, type):\n");
         for directory in directories {
             out.push_str(&format!("  {:?}  {}\n", directory.name, directory.type_));

@@ -8,6 +8,7 @@ mod conformance;
 mod hostile;
 mod hostile_input;
 mod hygiene;
+mod import;
 mod interrupted;
 mod pipelines;
 mod planner;
