@@ -86,6 +86,8 @@ pub struct Source {
     /// The app's group pushes: the pushed group's name and the push's status. Read apart from
     /// the live state, which reads pushes only for a config that pushes groups.
     pub pushes: Vec<(String, String)>,
+    /// The tenant's other Other directories (name, domains): not managed, but said.
+    pub other_directories: Vec<(String, Vec<String>)>,
     /// The tenant root the variant's default base URL is made from (no trailing slash).
     pub default_base_url: String,
 }
@@ -199,6 +201,19 @@ pub fn write(live: &Live, defaults: &Desired, source: &Source) -> Result<Importe
         );
     }
     w.list(2, "domains", &directory.domains);
+    for (name, domains) in &source.other_directories {
+        w.warn(
+            2,
+            format!(
+                "WS1 has another Other directory, `{name}` ({}); scimbridge manages one directory per config and leaves that one as it is",
+                if domains.is_empty() {
+                    "its domains not in the list".to_owned()
+                } else {
+                    domains.join(", ")
+                }
+            ),
+        );
+    }
     w.blank();
 
     // ---- Okta ----

@@ -133,7 +133,18 @@ async fn import(args: &Args, transport: &Transport, printer: &Printer) -> anyhow
             pushes.push((name, push.status));
         }
     }
+    let other_directories = session
+        .services
+        .ws1
+        .list_directories()
+        .await
+        .context("cannot list the WS1 directories")?
+        .into_iter()
+        .filter(|d| d.type_ == "OTHER_DIRECTORY" && &d.name != directory)
+        .map(|d| (d.name, d.domains.unwrap_or_default()))
+        .collect();
     let source = Source {
+        other_directories,
         okta_org_url: session.resolved.okta_org_url.clone(),
         ws1_tenant_url: session.resolved.ws1_tenant_url.clone(),
         read_at: live.observed_at,

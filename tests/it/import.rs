@@ -143,3 +143,43 @@ async fn without_selectors_import_lists_the_candidates_and_writes_nothing() {
     assert!(run.stderr.contains("choose one of each"), "{}", run.stderr);
     assert_eq!(writes(&sb), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_hand_made_setup_on_the_same_tenants_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sb = seeded().await;
+    let oin = scenario::build(&sb, Scenario::BrownfieldOin)
+        .await
+        .expect("oin");
+    let built = scenario::build(&sb, Scenario::BrownfieldScim11)
+        .await
+        .expect("scim11");
+    let out = dir.path().join("imported.yaml");
+    let run = scimbridge(
+        &sb,
+        &[
+            "import",
+            "--okta-app",
+            &built.app_id,
+            "--ws1-client",
+            &built.client_id,
+            "--ws1-directory",
+            &built.directory,
+            "-o",
+            &out.to_string_lossy(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = format!("another Other directory, `{}`", oin.directory);
+    assert!(run.stderr.contains(&note), "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.contains("# NOTE: WS1 has another Other directory"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&oin.label),
+        "the other app is not imported: {text}"
+    );
+}
