@@ -6,7 +6,8 @@
 //! plays the Okta Admin Console), `apply` again (users flow, the data-flow check passes), the
 //! users as WS1 now holds them, and a last `plan` with no changes. Each command is printed before
 //! it runs, so the demo doubles as a tutorial. It fails (exit 1) when any step does not end as
-//! it should.
+//! it should. `demo --import` shows the other way in: an integration built by hand (the
+//! sandbox's `brownfield-scim11` scenario) imported, adopted, and moved onto a tracked token.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -26,15 +27,23 @@ const TOKEN_FILE: &str = "okta-bearer-token.txt";
 
 /// Arguments of `scimbridge demo`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Show `import` instead: a setup built by hand, imported, adopted, its token rotated.
+    #[arg(long)]
+    import: bool,
+}
 
-pub fn run(_args: Args, printer: &Printer) -> anyhow::Result<Exit> {
+pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
     let workdir = std::env::temp_dir().join(format!("scimbridge-demo-{}", std::process::id()));
     std::fs::create_dir_all(workdir.join("examples"))
         .with_context(|| format!("cannot create {}", workdir.display()))?;
     std::fs::write(workdir.join(EXAMPLE_PATH), EXAMPLE).context("cannot write the example")?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let result = runtime.block_on(demo(&workdir, printer));
+    let result = if args.import {
+        runtime.block_on(demo_import(&workdir, printer))
+    } else {
+        runtime.block_on(demo(&workdir, printer))
+    };
     let _ = std::fs::remove_dir_all(&workdir);
     result
 }
@@ -98,6 +107,107 @@ async fn demo(workdir: &Path, printer: &Printer) -> anyhow::Result<Exit> {
     )
     .await?;
     printer.out("\n# Demo complete: planned, applied, handed over, provisioned, converged.");
+    sandbox.shutdown().await.context("sandbox shutdown")?;
+    Ok(Exit::Ok)
+}
+
+/// `demo --import`: a hand-made setup imported, adopted, and moved onto a tracked token.
+async fn demo_import(workdir: &Path, printer: &Printer) -> anyhow::Result<Exit> {
+    use crate::sandbox::scenario::{self, Scenario};
+    let sandbox = start(SandboxOptions {
+        seed: Some(control::example_seed()),
+        ..SandboxOptions::default()
+    })
+    .await
+    .context("cannot start the sandbox")?;
+    let built = scenario::build(&sandbox, Scenario::BrownfieldScim11)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    printer.out(&format!(
+        "# scimbridge demo --import\n\
+         # The sandbox runs on loopback: Okta at {}, Workspace ONE Access at {}.\n\
+         # [SANDBOX, as an admin would] built by hand, through the APIs and the console:\n\
+         #   {built}",
+        sandbox.okta_url, sandbox.ws1_url
+    ));
+    let run = Runner {
+        sandbox: &sandbox,
+        workdir,
+        printer,
+    };
+    const FILE: &str = "workspace-one.yaml";
+    run.step(
+        "1. What is there to import? Without selectors, import lists the candidates.",
+        &["import"],
+        1,
+    )
+    .await?;
+    run.step(
+        "2. Import it: reads only; the file plans to no change, or import says what it could not express.",
+        &[
+            "import",
+            "--okta-app",
+            &built.label,
+            "--ws1-client",
+            &built.client_id,
+            "--ws1-directory",
+            &built.directory,
+            "-o",
+            FILE,
+        ],
+        0,
+    )
+    .await?;
+    let text = std::fs::read_to_string(workdir.join(FILE)).context("the imported file")?;
+    printer.out(&format!("\n## The file import wrote:\n{}", text.trim_end()));
+    run.step(
+        "3. Plan: no changes; the app is adopted on the first apply.",
+        &["plan", "-c", FILE, "--detailed-exitcode"],
+        0,
+    )
+    .await?;
+    run.step(
+        "4. Apply: one write, scimbridge's managed block in the app's admin note.",
+        &["apply", "-c", FILE, "--auto-approve"],
+        0,
+    )
+    .await?;
+    run.step(
+        "5. Drift: the token Okta holds was made by hand, so its expiry is unknown.",
+        &["drift", "-c", FILE],
+        2,
+    )
+    .await?;
+    run.step(
+        "6. Rotate onto a token scimbridge tracks.",
+        &[
+            "apply",
+            "-c",
+            FILE,
+            "--auto-approve",
+            "--reissue-token",
+            "--token-out",
+            TOKEN_FILE,
+        ],
+        3,
+    )
+    .await?;
+    let token_path = workdir.join(TOKEN_FILE);
+    let token = std::fs::read_to_string(&token_path).context("the token file is missing")?;
+    printer.out(
+        "\n## 7. [SANDBOX, as an admin would] the console step with the new token; the file is deleted.",
+    );
+    console_step(&sandbox, token.trim()).await?;
+    std::fs::remove_file(&token_path).context("cannot delete the token file")?;
+    run.step(
+        "8. Provisioning was on already, so only the admin can say the step is done.",
+        &["apply", "-c", FILE, "--auto-approve", "--confirm-handover"],
+        0,
+    )
+    .await?;
+    run.step("9. Drift: none.", &["drift", "-c", FILE], 0)
+        .await?;
+    printer.out("\n# Demo complete: imported, adopted, rotated onto a tracked token, no drift.");
     sandbox.shutdown().await.context("sandbox shutdown")?;
     Ok(Exit::Ok)
 }

@@ -89,6 +89,7 @@ async fn no_secret_shows_in_any_output_of_any_command() {
         vec!["apply", "-c", config, "--auto-approve"],
         vec!["plan", "-c", config, "--detailed-exitcode"],
         vec!["demo"],
+        vec!["demo", "--import"],
     ] {
         let (code, shown) = run(&sb, dir.path(), &args).await;
         assert!(!shown.contains("panicked"), "{args:?} panicked:\n{shown}");
@@ -97,10 +98,10 @@ async fn no_secret_shows_in_any_output_of_any_command() {
     let codes: Vec<i32> = seen.iter().map(|(_, code, _)| *code).collect();
     // validate, three plans, apply refused (no --token-out for a manual handover), apply with
     // the manual step, two re-runs still pending (no token minted, so --token-out is unused),
-    // a plan with changes, the demo.
+    // a plan with changes, the demo, the import demo.
     assert_eq!(
         codes,
-        vec![0, 0, 0, 0, 1, 3, 3, 3, 2, 0],
+        vec![0, 0, 0, 0, 1, 3, 3, 3, 2, 0, 0],
         "{:?}",
         seen.iter()
             .map(|(c, code, _)| (c, code))
