@@ -12,23 +12,25 @@ async fn imported(scenario: Scenario, dir: &std::path::Path) -> (RunningSandbox,
     let sb = seeded().await;
     let built = scenario::build(&sb, scenario).await.expect("scenario");
     sb.shared.clear_requests();
-    let out = dir.join("imported.yaml");
-    let run = scimbridge(
-        &sb,
-        &[
-            "import",
-            "--okta-app",
-            &built.label,
-            "--ws1-client",
-            &built.client_id,
-            "--ws1-directory",
-            &built.directory,
-            "-o",
-            &out.to_string_lossy(),
-        ],
-    )
-    .await;
+    let run = import(&sb, &built.label, &built, &dir.join("imported.yaml")).await;
     (sb, built, run)
+}
+
+/// `scimbridge import` of `built`'s app (by `app`: its label or id) into `out`.
+async fn import(sb: &RunningSandbox, app: &str, built: &Built, out: &std::path::Path) -> Run {
+    let out = out.to_string_lossy();
+    let args = [
+        "import",
+        "--okta-app",
+        app,
+        "--ws1-client",
+        &built.client_id,
+        "--ws1-directory",
+        &built.directory,
+        "-o",
+        &out,
+    ];
+    scimbridge(sb, &args).await
 }
 
 /// The imported file with what varies between runs replaced.
@@ -155,21 +157,7 @@ async fn a_second_hand_made_setup_on_the_same_tenants_is_named_and_left_alone() 
         .await
         .expect("scim11");
     let out = dir.path().join("imported.yaml");
-    let run = scimbridge(
-        &sb,
-        &[
-            "import",
-            "--okta-app",
-            &built.app_id,
-            "--ws1-client",
-            &built.client_id,
-            "--ws1-directory",
-            &built.directory,
-            "-o",
-            &out.to_string_lossy(),
-        ],
-    )
-    .await;
+    let run = import(&sb, &built.app_id, &built, &out).await;
     assert_eq!(run.code, 0, "{run:?}");
     let note = format!("another Other directory, `{}`", oin.directory);
     assert!(run.stderr.contains(&note), "{}", run.stderr);
