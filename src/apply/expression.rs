@@ -9,16 +9,30 @@
 
 use std::collections::BTreeMap;
 
-/// An Okta user's profile, attribute → value.
-pub type Profile = BTreeMap<String, String>;
+/// An Okta user's profile, as far as expressions read it: attribute → value.
+pub trait Profile {
+    fn get(&self, attribute: &str) -> Option<&str>;
+}
+
+impl Profile for BTreeMap<String, String> {
+    fn get(&self, attribute: &str) -> Option<&str> {
+        BTreeMap::get(self, attribute).map(String::as_str)
+    }
+}
+
+impl Profile for crate::state::UserFields {
+    fn get(&self, attribute: &str) -> Option<&str> {
+        self.get(attribute)
+    }
+}
 
 /// Evaluates a mapping expression (`user.login`, `"PROVISIONED"`…) against `profile`.
-pub fn evaluate(expression: &str, profile: &Profile) -> Option<String> {
+pub fn evaluate(expression: &str, profile: &impl Profile) -> Option<String> {
     eval(expression.trim(), "user.", profile)
 }
 
 /// Evaluates an app username template (`${fn:substringBefore(source.email, "@")}`).
-pub fn evaluate_username(template: &str, profile: &Profile) -> Option<String> {
+pub fn evaluate_username(template: &str, profile: &impl Profile) -> Option<String> {
     let inner = template.trim().strip_prefix("${")?.strip_suffix('}')?;
     let inner = inner
         .strip_prefix("fn:")
@@ -27,7 +41,7 @@ pub fn evaluate_username(template: &str, profile: &Profile) -> Option<String> {
     eval(&inner, "source.", profile)
 }
 
-fn eval(expr: &str, prefix: &str, profile: &Profile) -> Option<String> {
+fn eval(expr: &str, prefix: &str, profile: &impl Profile) -> Option<String> {
     let expr = expr.trim();
     if let Some(literal) = expr.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
         return (!literal.contains('"')).then(|| literal.to_owned());
@@ -35,7 +49,7 @@ fn eval(expr: &str, prefix: &str, profile: &Profile) -> Option<String> {
     if let Some(attr) = expr.strip_prefix(prefix) {
         let valid = !attr.is_empty() && attr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         return if valid {
-            profile.get(attr).cloned()
+            profile.get(attr).map(str::to_owned)
         } else {
             None
         };
@@ -85,7 +99,7 @@ fn split_args(args: &str) -> Option<Vec<&str>> {
 mod tests {
     use super::*;
 
-    fn alice() -> Profile {
+    fn alice() -> BTreeMap<String, String> {
         [
             ("login", "Alice@Example.com"),
             ("email", "alice.smith@example.com"),

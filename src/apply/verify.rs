@@ -39,7 +39,7 @@ pub async fn wait_for_pushes(
     loop {
         let users = services
             .okta
-            .app_users(app)
+            .app_users_each(app, read::AppUserRead::of)
             .await
             .context("cannot read the app's users")?;
         let users = read::app_users_live(&services.okta, users, Default::default()).await?;

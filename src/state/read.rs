@@ -7,7 +7,7 @@
 //! decided here, once: the app whose managed block carries the config's key, else one with the
 //! config's label and no managed block (adoption), else none (the plan creates it).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::*;
 use crate::config::Resolved;
@@ -151,23 +151,25 @@ async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaL
         }
     };
     let (found, groups) = tokio::try_join!(app_parts, read_groups(okta, &group_names))?;
-    let embedded: Vec<okta::User> = found
+    // Okta logins compare case-insensitively; the app users' logins, lowercased, to their ids.
+    let assigned: HashMap<String, &OktaUserId> = found
         .iter()
         .flat_map(|(_, parts)| &parts.users)
-        .filter_map(|u| u.embedded.as_ref()?.user.clone())
-        .collect();
-    let assigned: BTreeSet<String> = embedded
-        .iter()
-        .map(|u| u.profile.login.to_lowercase())
+        .filter_map(|u| match u {
+            AppUserRead::Complete(live) => Some((live.login.to_lowercase(), &live.id)),
+            AppUserRead::Bare(_) => None,
+        })
         .collect();
     let missing: Vec<&str> = logins
         .iter()
         .copied()
-        .filter(|l| !assigned.contains(&l.to_lowercase()))
+        .filter(|l| !assigned.contains_key(&l.to_lowercase()))
         .collect();
-    let mut seen = read_users(okta, &missing).await?;
-    seen.extend(embedded);
-    let (users, user_logins) = by_login(&logins, seen);
+    let seen = read_users(okta, &missing).await?;
+    let users = by_login(&logins, &assigned, &seen);
+    drop(assigned);
+    let user_logins: BTreeMap<OktaUserId, okta::User> =
+        seen.into_iter().map(|u| (u.id.clone(), u)).collect();
     let GroupsByName {
         ids: groups,
         names: group_names_by_id,
@@ -253,32 +255,26 @@ async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<Vec<ok
     .await
 }
 
-/// The config's logins → user ids, and every user seen, by id.
+/// The config's logins → user ids, from the app's users (`assigned`: lowercased login → id)
+/// and the users looked up (`seen`). Okta logins compare case-insensitively; the config's
+/// spelling is the key.
 fn by_login(
     logins: &[&str],
-    users: Vec<okta::User>,
-) -> (
-    BTreeMap<String, OktaUserId>,
-    BTreeMap<OktaUserId, okta::User>,
-) {
-    let by_id: BTreeMap<OktaUserId, okta::User> =
-        users.iter().map(|u| (u.id.clone(), u.clone())).collect();
-    let wanted: BTreeSet<String> = logins.iter().map(|l| l.to_lowercase()).collect();
-    // Okta logins compare case-insensitively; the config's spelling is the key.
-    let by_login_lower: BTreeMap<String, OktaUserId> = users
-        .into_iter()
-        .filter(|u| wanted.contains(&u.profile.login.to_lowercase()))
-        .map(|u| (u.profile.login.to_lowercase(), u.id))
+    assigned: &HashMap<String, &OktaUserId>,
+    seen: &[okta::User],
+) -> BTreeMap<String, OktaUserId> {
+    let looked_up: HashMap<String, &OktaUserId> = seen
+        .iter()
+        .map(|u| (u.profile.login.to_lowercase(), &u.id))
         .collect();
-    let ids = logins
+    logins
         .iter()
         .filter_map(|l| {
-            by_login_lower
-                .get(&l.to_lowercase())
-                .map(|id| ((*l).to_owned(), id.clone()))
+            let lower = l.to_lowercase();
+            let id = assigned.get(&lower).or(looked_up.get(&lower))?;
+            Some(((*l).to_owned(), (*id).clone()))
         })
-        .collect();
-    (ids, by_id)
+        .collect()
 }
 
 /// The config's group names → ids, and every group id seen → name.
@@ -337,7 +333,7 @@ struct AppParts {
     features: Capability<Vec<okta::AppFeature>>,
     schema: okta::AppUserSchema,
     mapping: MappingLive,
-    users: Vec<okta::AppUser>,
+    users: Vec<AppUserRead>,
     groups: Vec<okta::AppGroup>,
     pushes: Vec<okta::GroupPushMapping>,
 }
@@ -367,7 +363,11 @@ async fn fetch_app(
                 .await
                 .with_context(|| ctx("profile mapping"))
         },
-        async { okta.app_users(id).await.with_context(|| ctx("users")) },
+        async {
+            okta.app_users_each(id, AppUserRead::of)
+                .await
+                .with_context(|| ctx("users"))
+        },
         async { okta.app_groups(id).await.with_context(|| ctx("groups")) },
         async {
             if !wants_push {
@@ -511,23 +511,36 @@ async fn finish_app(
     })
 }
 
+/// An app user as its page arrived: complete when Okta embedded its user (`expand=user`), else
+/// bare, its user to be found among those already read or looked up.
+pub enum AppUserRead {
+    Complete(AppUserLive),
+    Bare(okta::AppUser),
+}
+
+impl AppUserRead {
+    /// Keeps only what the live state needs of an app user, as its page arrives.
+    pub fn of(mut u: okta::AppUser) -> Self {
+        match u.embedded.take().and_then(|e| e.user) {
+            Some(user) => AppUserRead::Complete(live_of(u, Some(&user))),
+            None => AppUserRead::Bare(u),
+        }
+    }
+}
+
 /// The app's users in our own terms, each with its Okta user's login and profile: embedded by
 /// `expand=user`, else among `known` (users already read), else looked up by id (reads only).
 pub async fn app_users_live(
     okta: &OktaClient,
-    users: Vec<okta::AppUser>,
+    users: Vec<AppUserRead>,
     mut known: BTreeMap<OktaUserId, okta::User>,
 ) -> anyhow::Result<Vec<AppUserLive>> {
-    for user in users
-        .iter()
-        .filter_map(|u| u.embedded.as_ref()?.user.as_ref())
-    {
-        known.insert(user.id.clone(), user.clone());
-    }
     let unknown: Vec<OktaUserId> = users
         .iter()
-        .filter(|u| !known.contains_key(&u.id))
-        .map(|u| u.id.clone())
+        .filter_map(|u| match u {
+            AppUserRead::Bare(u) if !known.contains_key(&u.id) => Some(u.id.clone()),
+            _ => None,
+        })
         .collect();
     let found: Vec<okta::User> = each(&unknown, |uid| async move {
         okta.user_by_id(uid)
@@ -538,36 +551,40 @@ pub async fn app_users_live(
     known.extend(found.into_iter().map(|u| (u.id.clone(), u)));
     Ok(users
         .into_iter()
-        .map(|u| {
-            let user = known.get(&u.id);
-            let profile = user
-                .map(|user| profile_of(&user.profile))
-                .unwrap_or_default();
-            AppUserLive {
-                login: user.map_or_else(|| u.id.to_string(), |user| user.profile.login.clone()),
-                id: u.id,
-                scope: u.scope,
-                status: Some(u.status),
-                sync_state: u.sync_state,
-                // `OktaClient::app_users` refused a `lastSync` that does not parse.
-                last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
-                profile,
+        .map(|u| match u {
+            AppUserRead::Complete(live) => live,
+            AppUserRead::Bare(u) => {
+                let user = known.get(&u.id);
+                live_of(u, user)
             }
         })
         .collect())
 }
 
+/// An app user in our own terms, with its Okta user when known.
+fn live_of(u: okta::AppUser, user: Option<&okta::User>) -> AppUserLive {
+    AppUserLive {
+        login: user.map_or_else(|| u.id.to_string(), |user| user.profile.login.clone()),
+        profile: user
+            .map(|user| profile_of(&user.profile))
+            .unwrap_or_default(),
+        id: u.id,
+        scope: u.scope,
+        status: Some(u.status),
+        sync_state: u.sync_state,
+        // `OktaClient::app_users_each` refused a `lastSync` that does not parse.
+        last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
+    }
+}
+
 /// The profile fields mapping expressions read (`user.login`, `user.email`…).
-fn profile_of(p: &okta::UserProfile) -> BTreeMap<String, String> {
-    [
-        ("login", Some(p.login.clone())),
-        ("email", p.email.clone()),
-        ("firstName", p.first_name.clone()),
-        ("lastName", p.last_name.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
-    .collect()
+fn profile_of(p: &okta::UserProfile) -> UserFields {
+    UserFields {
+        login: Some(p.login.clone()),
+        email: p.email.clone(),
+        first_name: p.first_name.clone(),
+        last_name: p.last_name.clone(),
+    }
 }
 
 async fn user_mapping(okta: &OktaClient, app: &OktaAppId) -> Result<MappingLive, ApiError> {

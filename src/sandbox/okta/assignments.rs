@@ -55,15 +55,14 @@ fn app_user_view(app: &str, id: &str, au: &AppUser, user: Option<&Value>) -> Val
 
 /// The Okta user to embed in an app user's view, when `expand=user` asks for it and the
 /// reading in force honours it (`okta.embed_users`).
-fn embedded<'a>(
-    okta: &Okta,
-    s: &'a State,
-    q: &HashMap<String, String>,
-    uid: &str,
-) -> Option<&'a Value> {
-    (q.get("expand").map(String::as_str) == Some("user") && okta.readings().embed_users)
-        .then(|| s.users.get(uid))
-        .flatten()
+fn embedded<'a>(expand: bool, s: &'a State, uid: &str) -> Option<&'a Value> {
+    expand.then(|| s.users.get(uid)).flatten()
+}
+
+/// Whether `expand=user` is asked for and honoured (decided once a request: the readings are
+/// read under a lock, not once per item of a page).
+fn expands_user(okta: &Okta, q: &HashMap<String, String>) -> bool {
+    q.get("expand").map(String::as_str) == Some("user") && okta.readings().embed_users
 }
 
 /// Creates an app user (shared by the API, groups and the seed) and says which push it needs:
@@ -135,6 +134,7 @@ async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, li
     let s = okta.lock();
     let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let prefix = NamePrefix::of(q);
+    let expand = expands_user(&okta, q);
     let items = app
         .users
         .iter()
@@ -149,11 +149,11 @@ async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, li
                 ]
             })
         })
-        .map(|(uid, au)| (uid.clone(), (uid, au)))
+        .map(|(uid, au)| (uid.as_str(), (uid, au)))
         .collect();
     list.page(
         items,
-        |(uid, au)| app_user_view(&id, uid, au, embedded(&okta, &s, q, uid)),
+        |(uid, au)| app_user_view(&id, uid, au, embedded(expand, &s, uid)),
         APP_USERS,
         &format!("/api/v1/apps/{id}/users"),
     )
@@ -196,7 +196,12 @@ async fn get_app_user(
     let s = okta.lock();
     let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let au = app.users.get(&uid).ok_or_else(|| not_found("AppUser"))?;
-    ok(app_user_view(&id, &uid, au, embedded(&okta, &s, &q, &uid)))
+    ok(app_user_view(
+        &id,
+        &uid,
+        au,
+        embedded(expands_user(&okta, &q), &s, &uid),
+    ))
 }
 
 /// Removes an app user and queues its deactivation when Deactivate Users is on; the app keeps
@@ -239,8 +244,8 @@ async fn unassign_user(AxState(okta): AxState<Okta>, Path((id, uid)): Path<(Stri
 
 async fn list_app_groups(AxState(okta): AxState<Okta>, Path(id): Path<String>, list: Listing) -> R {
     let q = &list.q;
-    let mut s = okta.lock();
-    let app = the_app(&mut s, &id)?.clone();
+    let s = okta.lock();
+    let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let prefix = NamePrefix::of(q);
     let items = app
         .groups

@@ -226,9 +226,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Listing {
 impl Listing {
     /// The page `limit` and `after` ask for, with RFC 8288 `Link` headers: `self`, and `next`
     /// unless this is the last page (`after` there is the last id of this page).
-    pub(super) fn page<T>(
+    pub(super) fn page<K: AsRef<str>, T>(
         &self,
-        items: Vec<(String, T)>,
+        items: Vec<(K, T)>,
         render: impl Fn(&T) -> Value,
         sizes: Sizes,
         path: &str,
@@ -242,7 +242,12 @@ impl Listing {
             .clamp(1, sizes.max);
         let start = q
             .get("after")
-            .and_then(|a| items.iter().position(|(id, _)| id == a).map(|p| p + 1))
+            .and_then(|a| {
+                items
+                    .iter()
+                    .position(|(id, _)| id.as_ref() == a)
+                    .map(|p| p + 1)
+            })
             .unwrap_or(0);
         let base = format!("http://{host}{path}");
         let mut extra: Vec<String> = q
@@ -262,7 +267,7 @@ impl Listing {
         let mut resp = axum::Json(&slice).into_response();
         let mut links = vec![format!("<{base}?{rest}>; rel=\"self\"")];
         if start + limit < items.len() {
-            let last = &items[start + limit - 1].0;
+            let last = items[start + limit - 1].0.as_ref();
             links.push(format!("<{base}?after={last}&{rest}>; rel=\"next\""));
         }
         for l in links {
