@@ -20,9 +20,13 @@ impl Profile for BTreeMap<String, String> {
     }
 }
 
-impl Profile for crate::state::UserFields {
+/// An app user's Okta profile: its login, and the fields read with it.
+impl Profile for crate::state::AppUserLive {
     fn get(&self, attribute: &str) -> Option<&str> {
-        self.get(attribute)
+        match attribute {
+            "login" => Some(self.profile.login.as_deref().unwrap_or(&self.login)),
+            other => self.profile.get(other),
+        }
     }
 }
 

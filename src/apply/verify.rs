@@ -122,13 +122,11 @@ fn expected_users(
         .map(|user| {
             let attributes = mappings
                 .iter()
-                .filter_map(|(name, expr)| {
-                    Some((name.clone(), expression::evaluate(expr, &user.profile)?))
-                })
+                .filter_map(|(name, expr)| Some((name.clone(), expression::evaluate(expr, user)?)))
                 .collect();
             Expected {
                 login: user.login.clone(),
-                user_name: expression::evaluate_username(template, &user.profile)
+                user_name: expression::evaluate_username(template, user)
                     .unwrap_or_else(|| user.login.clone()),
                 attributes,
                 assigned,

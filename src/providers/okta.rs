@@ -601,6 +601,8 @@ impl OktaClient {
                 out.push(keep(item)?);
             }
         }
+        // Pages grow the list by doubling; what is kept for the run should not carry the slack.
+        out.shrink_to_fit();
         Ok(out)
     }
 

@@ -272,8 +272,9 @@ pub struct AppUserLive {
     pub profile: UserFields,
 }
 
-/// The Okta user's profile fields that mapping expressions read (`user.login`, `user.email`,
-/// `user.firstName`, `user.lastName`). Fields, not a map: a read holds one per app user, and at
+/// The Okta user's profile fields that mapping expressions read (`user.email`,
+/// `user.firstName`, `user.lastName`; `user.login` is the app user's `login`, and `login` here
+/// only where a fixture names it). Fields, not a map: a read holds one per app user, and at
 /// 100,000 users a map's nodes were a quarter of the memory.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

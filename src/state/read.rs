@@ -522,7 +522,7 @@ impl AppUserRead {
     /// Keeps only what the live state needs of an app user, as its page arrives.
     pub fn of(mut u: okta::AppUser) -> Self {
         match u.embedded.take().and_then(|e| e.user) {
-            Some(user) => AppUserRead::Complete(live_of(u, Some(&user))),
+            Some(user) => AppUserRead::Complete(live_of(u, Some(user))),
             None => AppUserRead::Bare(u),
         }
     }
@@ -554,36 +554,38 @@ pub async fn app_users_live(
         .map(|u| match u {
             AppUserRead::Complete(live) => live,
             AppUserRead::Bare(u) => {
-                let user = known.get(&u.id);
+                let user = known.get(&u.id).cloned();
                 live_of(u, user)
             }
         })
         .collect())
 }
 
-/// An app user in our own terms, with its Okta user when known.
-fn live_of(u: okta::AppUser, user: Option<&okta::User>) -> AppUserLive {
+/// An app user in our own terms, with its Okta user when known (moved in, not copied: a read
+/// holds one of these per app user).
+fn live_of(u: okta::AppUser, user: Option<okta::User>) -> AppUserLive {
+    let (login, profile) = match user {
+        Some(user) => {
+            let p = user.profile;
+            let fields = UserFields {
+                login: None,
+                email: p.email,
+                first_name: p.first_name,
+                last_name: p.last_name,
+            };
+            (p.login, fields)
+        }
+        None => (u.id.to_string(), UserFields::default()),
+    };
     AppUserLive {
-        login: user.map_or_else(|| u.id.to_string(), |user| user.profile.login.clone()),
-        profile: user
-            .map(|user| profile_of(&user.profile))
-            .unwrap_or_default(),
+        login,
+        profile,
         id: u.id,
         scope: u.scope,
         status: Some(u.status),
         sync_state: u.sync_state,
         // `OktaClient::app_users_each` refused a `lastSync` that does not parse.
         last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
-    }
-}
-
-/// The profile fields mapping expressions read (`user.login`, `user.email`…).
-fn profile_of(p: &okta::UserProfile) -> UserFields {
-    UserFields {
-        login: Some(p.login.clone()),
-        email: p.email.clone(),
-        first_name: p.first_name.clone(),
-        last_name: p.last_name.clone(),
     }
 }
 
