@@ -24,7 +24,7 @@ impl Profile for BTreeMap<String, String> {
 impl Profile for crate::state::AppUserLive {
     fn get(&self, attribute: &str) -> Option<&str> {
         match attribute {
-            "login" => Some(self.profile.login.as_deref().unwrap_or(&self.login)),
+            "login" => Some(self.profile.get("login").unwrap_or(&self.login)),
             other => self.profile.get(other),
         }
     }

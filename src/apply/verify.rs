@@ -130,7 +130,7 @@ fn expected_users(
                     .unwrap_or_else(|| user.login.clone()),
                 attributes,
                 assigned,
-                okta_sync_state: user.sync_state.clone(),
+                okta_sync_state: user.sync_state.as_deref().map(str::to_owned),
                 okta_sync_error: None,
             }
         })

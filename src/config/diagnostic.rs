@@ -6,6 +6,7 @@
 //! config problems the same way.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -105,15 +106,21 @@ impl Serialize for Path {
 /// A place in a config file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, PartialOrd, Ord)]
 pub struct Location {
-    pub file: String,
+    /// Shared: a config names one file, and a list of 100,000 members locates each of them.
+    pub file: Arc<str>,
     pub line: usize,
     pub column: usize,
 }
 
 impl Location {
     pub fn new(file: &str, pos: Pos) -> Self {
+        Self::shared(&Arc::from(file), pos)
+    }
+
+    /// A place in a file whose name is already shared.
+    pub fn shared(file: &Arc<str>, pos: Pos) -> Self {
         Location {
-            file: file.to_owned(),
+            file: Arc::clone(file),
             line: pos.line,
             column: pos.column,
         }

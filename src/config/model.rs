@@ -554,7 +554,7 @@ impl Checker<'_> {
         else {
             return;
         };
-        let location = Location::new(&self.doc.file, node.pos);
+        let location = Location::shared(&self.doc.file, node.pos);
         let mut diag = Diagnostic::error(
             "control-character",
             path.clone(),

@@ -148,7 +148,7 @@ fn plain_scalar(text: &str) -> serde_yaml::Value {
 /// A parsed document: the span-keeping tree, for locating things later.
 #[derive(Debug)]
 pub struct Document {
-    pub file: String,
+    pub file: std::sync::Arc<str>,
     pub root: Option<Node>,
 }
 
@@ -159,7 +159,7 @@ impl Document {
             Some(root) => root.lookup(path).0.pos,
             None => Pos { line: 1, column: 1 },
         };
-        Location::new(&self.file, pos)
+        Location::shared(&self.file, pos)
     }
 
     /// Where a mapping key is, when it exists (falls back to the mapping).
@@ -169,7 +169,7 @@ impl Document {
             if matched == parent.segments().len()
                 && let Some(pos) = node.key_pos(key)
             {
-                return Location::new(&self.file, pos);
+                return Location::shared(&self.file, pos);
             }
         }
         self.locate(parent)
@@ -185,7 +185,7 @@ pub fn parse<T: DeserializeOwned>(
 ) -> Result<(Option<T>, Document), Vec<Diagnostic>> {
     let root = build_tree(file, text)?;
     let doc = Document {
-        file: file.to_owned(),
+        file: file.into(),
         root,
     };
     let Some(root) = &doc.root else {

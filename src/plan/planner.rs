@@ -4,13 +4,14 @@
 //! dependencies are computed once at the end from the stages (see [`link`]). Nothing here does IO or reads a
 //! clock: time comes from `Live::observed_at`, the servers' own.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::token::{self, AdminIntent, SecretCheck, TokenState, TokenStatus};
 use super::*;
 use crate::config::model::{App, Desired, MappingRule, Mode, Variant};
 use crate::config::{Diagnostic, Location, Path};
-use crate::state::{AppLive, Live, OktaGroupId, OktaUserId};
+use crate::state::{self, AppLive, Live, OktaGroupId, OktaUserId};
 
 /// Resolved, non-secret values the planner needs besides the model.
 #[derive(Clone, Debug)]
@@ -72,7 +73,7 @@ pub fn plan(desired: &Desired, settings: &Settings, live: &Live) -> Result<Plan,
     let violations = super::lint::check(&plan);
     if !violations.is_empty() {
         let at = Location {
-            file: settings.config.clone(),
+            file: settings.config.as_str().into(),
             line: 1,
             column: 1,
         };
@@ -1277,16 +1278,35 @@ impl Planner<'_> {
     fn assignments(&mut self) {
         let desired = self.desired;
         let app = &desired.okta.app;
-        let live_users: Vec<(OktaUserId, String)> = self
+        // Borrowed, not copied: at 100,000 users every copy here was megabytes.
+        let live_users: Vec<(&OktaUserId, &str)> = self
             .app
             .map(|a| {
                 a.users
                     .iter()
                     .filter(|u| u.scope == "USER")
-                    .map(|u| (u.id.clone(), u.login.clone()))
+                    .map(|u| (&u.id, u.login.as_str()))
                     .collect()
             })
             .unwrap_or_default();
+        // The config's logins: among the app's users (compared case-insensitively, as Okta
+        // compares logins), else looked up.
+        let live = self.live;
+        let assigned: HashMap<Cow<str>, &OktaUserId> = self
+            .app
+            .map(|a| {
+                a.users
+                    .iter()
+                    .map(|u| (state::lowercase(&u.login), &u.id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let user_id = |login: &str| {
+            live.okta
+                .users
+                .get(login)
+                .or_else(|| assigned.get(&state::lowercase(login)).copied())
+        };
         self.members(
             &MemberKind {
                 noun: "user",
@@ -1305,7 +1325,7 @@ impl Planner<'_> {
                 .enumerate()
                 .map(|(i, m)| (i, m.value.as_str(), &m.at)),
             (app.users.mode, app.users.removal_cap, &app.users.at),
-            &self.live.okta.users,
+            user_id,
             live_users,
         );
         let mut groups = Vec::new();
@@ -1315,14 +1335,9 @@ impl Planner<'_> {
                 groups.push((i, name, &m.at));
             }
         }
-        let live_groups: Vec<(OktaGroupId, String)> = self
+        let live_groups: Vec<(&OktaGroupId, &str)> = self
             .app
-            .map(|a| {
-                a.groups
-                    .iter()
-                    .map(|g| (g.id.clone(), g.name.clone()))
-                    .collect()
-            })
+            .map(|a| a.groups.iter().map(|g| (&g.id, g.name.as_str())).collect())
             .unwrap_or_default();
         self.members(
             &MemberKind {
@@ -1338,7 +1353,7 @@ impl Planner<'_> {
             },
             groups.into_iter(),
             (app.groups.mode, app.groups.removal_cap, &app.groups.at),
-            &self.live.okta.groups,
+            |name: &str| live.okta.groups.get(name),
             live_groups,
         );
     }
@@ -1374,14 +1389,14 @@ impl Planner<'_> {
         kind: &MemberKind<I>,
         wanted: impl Iterator<Item = (usize, &'m str, &'m Location)>,
         (mode, cap, at): (Mode, u32, &Location),
-        lookup: &BTreeMap<String, I>,
-        live: Vec<(I, String)>,
+        lookup: impl Fn(&str) -> Option<&'m I>,
+        live: Vec<(&'m I, &'m str)>,
     ) {
         let app_ref = self.app_ref();
-        let live_ids: BTreeSet<I> = live.iter().map(|(id, _)| id.clone()).collect();
-        let mut wanted_ids = BTreeSet::new();
+        let live_ids: BTreeSet<&I> = live.iter().map(|(id, _)| *id).collect();
+        let mut wanted_ids: BTreeSet<&I> = BTreeSet::new();
         for (i, name, member_at) in wanted {
-            let Some(id) = lookup.get(name) else {
+            let Some(id) = lookup(name) else {
                 self.problems.push(
                     Diagnostic::error(
                         kind.code,
@@ -1396,7 +1411,7 @@ impl Planner<'_> {
                 );
                 continue;
             };
-            wanted_ids.insert(id.clone());
+            wanted_ids.insert(id);
             if !live_ids.contains(id) {
                 let mut a = action(
                     (kind.resource)(name.to_owned()),
@@ -1418,18 +1433,18 @@ impl Planner<'_> {
         // Names Okta lets several objects share get their id, so each keeps its own address.
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (_, name) in &live {
-            *seen.entry(name.as_str()).or_default() += 1;
+            *seen.entry(name).or_default() += 1;
         }
         let extra: Vec<_> = live
             .iter()
             .filter(|(id, _)| !wanted_ids.contains(id))
             .map(|(id, name)| {
-                let shown = if seen[name.as_str()] > 1 {
+                let shown = if seen[name] > 1 {
                     format!("{name} ({id})")
                 } else {
-                    name.clone()
+                    (*name).to_owned()
                 };
-                (id.clone(), shown)
+                ((*id).clone(), shown)
             })
             .collect();
         let hazard = (extra.len() > cap as usize).then_some(Hazard::Disruptive);

@@ -9,6 +9,7 @@
 pub mod note;
 pub mod read;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -129,7 +130,8 @@ pub struct OktaLive {
     /// The managed app, found by its managed block's key (or adopted by label).
     #[serde(default)]
     pub app: Option<AppLive>,
-    /// Users the config names, by login as written; absent when Okta has no such user.
+    /// Users the config names that are not among the app's users (those carry their own
+    /// login), by login as written; absent when Okta has no such user.
     #[serde(default)]
     pub users: BTreeMap<String, OktaUserId>,
     /// Groups the config names, by name as written; absent when Okta has no such group.
@@ -259,11 +261,11 @@ pub struct AppUserLive {
     /// The user's Okta login, when known.
     pub login: String,
     /// `USER` (direct) or `GROUP`.
-    pub scope: String,
+    pub scope: Word,
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<Word>,
     #[serde(default)]
-    pub sync_state: Option<String>,
+    pub sync_state: Option<Word>,
     /// When Okta last pushed the user successfully (`lastSync`), server time.
     #[serde(default)]
     pub last_sync: Option<Timestamp>,
@@ -272,13 +274,103 @@ pub struct AppUserLive {
     pub profile: UserFields,
 }
 
+/// A vendor's word for a kind or state (`USER`, `ACTIVE`, `SYNCHRONIZED`…). The words Okta
+/// documents are borrowed, not held: a read of 100,000 app users would otherwise keep 300,000
+/// copies of a handful of words.
+pub type Word = Cow<'static, str>;
+
+/// `text` as a [`Word`]: borrowed when it is one Okta documents for app users
+/// (reference/okta-api.md §10), owned otherwise.
+pub fn word(text: String) -> Word {
+    const KNOWN: &[&str] = &[
+        "USER",
+        "GROUP",
+        "ACTIVE",
+        "INACTIVE",
+        "PENDING",
+        "DEPROVISIONED",
+        "EXPIRED_PASSWORD",
+        "IMPLICIT",
+        "PROVISIONED",
+        "STAGED",
+        "SUSPENDED",
+        "DISABLED",
+        "ERROR",
+        "OUT_OF_SYNC",
+        "SYNCHRONIZED",
+        "SYNCING",
+    ];
+    match KNOWN.iter().find(|known| **known == text) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(text),
+    }
+}
+
 /// The Okta user's profile fields that mapping expressions read (`user.email`,
 /// `user.firstName`, `user.lastName`; `user.login` is the app user's `login`, and `login` here
-/// only where a fixture names it). Fields, not a map: a read holds one per app user, and at
-/// 100,000 users a map's nodes were a quarter of the memory.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+/// only where a fixture names it). Packed into one allocation: a read holds one per app user,
+/// and at 100,000 users a map of them was a quarter of the memory, and four strings each were
+/// still 400,000 small allocations. Serialized as the plain fields ([`UserFieldsRepr`]).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "UserFieldsRepr", into = "UserFieldsRepr")]
 pub struct UserFields {
+    /// The present fields, one after another.
+    text: Box<str>,
+    /// Where each field ends in `text`, in [`UserFields::NAMES`] order. `u32`: a field comes
+    /// from one answer page, and pages are capped far below 4 GiB (`http::LARGE_PAGE_LIMIT`).
+    ends: [u32; 4],
+    /// Bit `i` set: field `i` is present (an empty value is not an absent one).
+    present: u8,
+}
+
+impl UserFields {
+    /// The Okta attribute names of the fields, in storage order.
+    const NAMES: [&'static str; 4] = ["login", "email", "firstName", "lastName"];
+
+    /// The fields, in [`UserFields::NAMES`] order.
+    pub fn new(fields: [Option<&str>; 4]) -> Self {
+        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
+        let mut ends = [0; 4];
+        let mut present = 0;
+        for (i, field) in fields.iter().enumerate() {
+            if let Some(value) = field {
+                text.push_str(value);
+                present |= 1 << i;
+            }
+            ends[i] = text.len() as u32;
+        }
+        UserFields {
+            text: text.into_boxed_str(),
+            ends,
+            present,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.present == 0
+    }
+
+    /// A field by its Okta attribute name.
+    pub fn get(&self, attribute: &str) -> Option<&str> {
+        let i = Self::NAMES.iter().position(|name| *name == attribute)?;
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start as usize..self.ends[i] as usize)
+    }
+}
+
+impl fmt::Debug for UserFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        UserFieldsRepr::from(self.clone()).fmt(f)
+    }
+}
+
+/// [`UserFields`] as fixtures and saved state spell them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserFieldsRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,19 +381,25 @@ pub struct UserFields {
     pub last_name: Option<String>,
 }
 
-impl UserFields {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+impl From<UserFieldsRepr> for UserFields {
+    fn from(r: UserFieldsRepr) -> Self {
+        UserFields::new([
+            r.login.as_deref(),
+            r.email.as_deref(),
+            r.first_name.as_deref(),
+            r.last_name.as_deref(),
+        ])
     }
+}
 
-    /// A field by its Okta attribute name.
-    pub fn get(&self, attribute: &str) -> Option<&str> {
-        match attribute {
-            "login" => self.login.as_deref(),
-            "email" => self.email.as_deref(),
-            "firstName" => self.first_name.as_deref(),
-            "lastName" => self.last_name.as_deref(),
-            _ => None,
+impl From<UserFields> for UserFieldsRepr {
+    fn from(u: UserFields) -> Self {
+        let field = |name: &str| u.get(name).map(str::to_owned);
+        UserFieldsRepr {
+            login: field("login"),
+            email: field("email"),
+            first_name: field("firstName"),
+            last_name: field("lastName"),
         }
     }
 }
@@ -324,9 +422,44 @@ pub struct PushLive {
     pub status: String,
 }
 
+/// Okta compares logins case-insensitively; so do the reader and the planner.
+/// `text` lowercased, borrowed when it already is (logins mostly are: no copy of 100,000).
+pub fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.chars().all(|c| c.to_lowercase().eq([c])) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Timestamp;
+    use super::{Timestamp, UserFields, lowercase};
+    use std::borrow::Cow;
+
+    #[test]
+    fn user_fields_keep_empty_apart_from_absent_and_round_trip() {
+        let fields = UserFields::new([None, Some(""), Some("Zoë"), None]);
+        assert_eq!(fields.get("login"), None);
+        assert_eq!(fields.get("email"), Some(""));
+        assert_eq!(fields.get("firstName"), Some("Zoë"));
+        assert_eq!(fields.get("lastName"), None);
+        assert_eq!(fields.get("displayName"), None);
+        assert!(!fields.is_empty());
+        assert!(UserFields::new([None; 4]).is_empty());
+
+        let json = serde_json::to_string(&fields).unwrap();
+        assert_eq!(json, r#"{"email":"","firstName":"Zoë"}"#);
+        assert_eq!(serde_json::from_str::<UserFields>(&json).unwrap(), fields);
+        assert!(serde_json::from_str::<UserFields>(r#"{"mail":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn lowercase_borrows_only_what_is_already_lower() {
+        assert!(matches!(lowercase("ana@example.com"), Cow::Borrowed(_)));
+        assert_eq!(lowercase("Ana@Example.COM"), "ana@example.com");
+        assert_eq!(lowercase("ÉMILE"), "émile");
+    }
 
     #[test]
     fn rfc3339_with_fractional_seconds_as_okta_writes_it() {

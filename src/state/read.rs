@@ -7,7 +7,8 @@
 //! decided here, once: the app whose managed block carries the config's key, else one with the
 //! config's label and no managed block (adoption), else none (the plan creates it).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::*;
 use crate::config::Resolved;
@@ -151,23 +152,23 @@ async fn read_okta(desired: &Desired, okta: &OktaClient) -> anyhow::Result<OktaL
         }
     };
     let (found, groups) = tokio::try_join!(app_parts, read_groups(okta, &group_names))?;
-    // Okta logins compare case-insensitively; the app users' logins, lowercased, to their ids.
-    let assigned: HashMap<String, &OktaUserId> = found
+    // Okta logins compare case-insensitively; the app users' logins, lowercased.
+    let assigned: HashSet<Cow<str>> = found
         .iter()
         .flat_map(|(_, parts)| &parts.users)
         .filter_map(|u| match u {
-            AppUserRead::Complete(live) => Some((live.login.to_lowercase(), &live.id)),
+            AppUserRead::Complete(live) => Some(lowercase(&live.login)),
             AppUserRead::Bare(_) => None,
         })
         .collect();
     let missing: Vec<&str> = logins
         .iter()
         .copied()
-        .filter(|l| !assigned.contains_key(&l.to_lowercase()))
+        .filter(|l| !assigned.contains(&lowercase(l)))
         .collect();
-    let seen = read_users(okta, &missing).await?;
-    let users = by_login(&logins, &assigned, &seen);
     drop(assigned);
+    let seen = read_users(okta, &missing).await?;
+    let users = by_login(&missing, &seen);
     let user_logins: BTreeMap<OktaUserId, okta::User> =
         seen.into_iter().map(|u| (u.id.clone(), u)).collect();
     let GroupsByName {
@@ -255,23 +256,17 @@ async fn read_users(okta: &OktaClient, logins: &[&str]) -> anyhow::Result<Vec<ok
     .await
 }
 
-/// The config's logins → user ids, from the app's users (`assigned`: lowercased login → id)
-/// and the users looked up (`seen`). Okta logins compare case-insensitively; the config's
-/// spelling is the key.
-fn by_login(
-    logins: &[&str],
-    assigned: &HashMap<String, &OktaUserId>,
-    seen: &[okta::User],
-) -> BTreeMap<String, OktaUserId> {
-    let looked_up: HashMap<String, &OktaUserId> = seen
+/// The config's logins not among the app's users → the ids of the users looked up (`seen`).
+/// Okta logins compare case-insensitively; the config's spelling is the key.
+fn by_login(logins: &[&str], seen: &[okta::User]) -> BTreeMap<String, OktaUserId> {
+    let looked_up: HashMap<Cow<str>, &OktaUserId> = seen
         .iter()
-        .map(|u| (u.profile.login.to_lowercase(), &u.id))
+        .map(|u| (lowercase(&u.profile.login), &u.id))
         .collect();
     logins
         .iter()
         .filter_map(|l| {
-            let lower = l.to_lowercase();
-            let id = assigned.get(&lower).or(looked_up.get(&lower))?;
+            let id = looked_up.get(&lowercase(l))?;
             Some(((*l).to_owned(), (*id).clone()))
         })
         .collect()
@@ -513,9 +508,12 @@ async fn finish_app(
 
 /// An app user as its page arrived: complete when Okta embedded its user (`expand=user`), else
 /// bare, its user to be found among those already read or looked up.
+// The common variant is the large one, kept unboxed: boxing it would cost an allocation per
+// app user; boxing the rare one keeps the list the size of what is kept.
+#[allow(clippy::large_enum_variant)]
 pub enum AppUserRead {
     Complete(AppUserLive),
-    Bare(okta::AppUser),
+    Bare(Box<okta::AppUser>),
 }
 
 impl AppUserRead {
@@ -523,7 +521,7 @@ impl AppUserRead {
     pub fn of(mut u: okta::AppUser) -> Self {
         match u.embedded.take().and_then(|e| e.user) {
             Some(user) => AppUserRead::Complete(live_of(u, Some(user))),
-            None => AppUserRead::Bare(u),
+            None => AppUserRead::Bare(Box::new(u)),
         }
     }
 }
@@ -555,7 +553,7 @@ pub async fn app_users_live(
             AppUserRead::Complete(live) => live,
             AppUserRead::Bare(u) => {
                 let user = known.get(&u.id).cloned();
-                live_of(u, user)
+                live_of(*u, user)
             }
         })
         .collect())
@@ -567,12 +565,12 @@ fn live_of(u: okta::AppUser, user: Option<okta::User>) -> AppUserLive {
     let (login, profile) = match user {
         Some(user) => {
             let p = user.profile;
-            let fields = UserFields {
-                login: None,
-                email: p.email,
-                first_name: p.first_name,
-                last_name: p.last_name,
-            };
+            let fields = UserFields::new([
+                None,
+                p.email.as_deref(),
+                p.first_name.as_deref(),
+                p.last_name.as_deref(),
+            ]);
             (p.login, fields)
         }
         None => (u.id.to_string(), UserFields::default()),
@@ -581,9 +579,9 @@ fn live_of(u: okta::AppUser, user: Option<okta::User>) -> AppUserLive {
         login,
         profile,
         id: u.id,
-        scope: u.scope,
-        status: Some(u.status),
-        sync_state: u.sync_state,
+        scope: super::word(u.scope),
+        status: Some(super::word(u.status)),
+        sync_state: u.sync_state.map(super::word),
         // `OktaClient::app_users_each` refused a `lastSync` that does not parse.
         last_sync: u.last_sync.as_deref().and_then(Timestamp::parse_rfc3339),
     }
@@ -680,28 +678,44 @@ pub fn fingerprints(live: &Live) -> BTreeMap<String, String> {
 mod erased {
     use serde::Serialize;
 
-    /// Anything serializable, digested as SHA-256 of its JSON (first 16 hex digits).
+    /// Anything serializable, digested as SHA-256 of its JSON (first 16 hex digits). The JSON
+    /// is written into the digest as it is produced, never held: 100,000 app users are megabytes.
     pub trait Digestible {
         fn digest(&self) -> String;
     }
 
     impl<T: Serialize> Digestible for T {
         fn digest(&self) -> String {
-            let json = serde_json::to_vec(self).unwrap_or_default();
-            let mut hex = super::sha256_hex(&json);
+            let mut sink = Sink(ring::digest::Context::new(&ring::digest::SHA256));
+            // Writing to the digest cannot fail, and our types always serialize.
+            let _ = serde_json::to_writer(&mut sink, self);
+            let mut hex = super::hex(sink.0.finish().as_ref());
             hex.truncate(16);
             hex
+        }
+    }
+
+    struct Sink(ring::digest::Context);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
     }
 }
 
 /// SHA-256 of `bytes`, as lowercase hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

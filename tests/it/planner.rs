@@ -281,8 +281,16 @@ cases! {
     group_push_missing_is_created: DESIRED, drift("/okta/app/group_push", json!([]));
     unknown_user_and_group_are_errors: DESIRED, {
         let mut live = converged();
+        // Neither assigned to the app nor found among Okta's users.
+        live["okta"]["app"]["users"] = json!([]);
         live["okta"]["users"] = json!({});
         live["okta"]["groups"] = json!({"WS1 Users": "00g1"});
+        live
+    };
+    an_assigned_user_is_known_by_its_app_user_alone: DESIRED, {
+        // The reader looks up only logins the app lacks; alice is found among its users.
+        let mut live = converged();
+        live["okta"]["users"] = json!({});
         live
     };
     a_group_name_two_okta_groups_share_is_a_problem_not_a_guess: DESIRED, {
