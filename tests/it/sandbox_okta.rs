@@ -1102,6 +1102,56 @@ async fn app_users_embed_the_okta_user_on_expand() {
     assert_eq!(one["_embedded"]["user"]["profile"]["firstName"], "Ann");
 }
 
+// §3 paging of app users: `limit` pages with `after` cursors in `next` links, each user once
+// and the list page equal to the single read; a cursor whose user was unassigned meanwhile
+// resumes where it was (Okta's cursors are positions, not items that must still exist).
+#[tokio::test]
+async fn app_users_page_by_cursor_even_past_an_unassigned_user() {
+    let sb = start().await;
+    let id = sb.app("scim1testapp", "Paged").await;
+    let mut ids = Vec::new();
+    for login in ["ann@example.com", "bob@example.com", "cy@example.com"] {
+        let uid = sb.user_id(login).await;
+        let (s, b) = sb
+            .post(&format!("/api/v1/apps/{id}/users"), json!({"id": uid}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        ids.push(uid);
+    }
+    ids.sort();
+    let first = format!("/api/v1/apps/{id}/users?limit=1&expand=user");
+    let (s, h, page) = sb.call(Method::GET, &first, None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page[0]["id"], json!(ids[0]));
+    let (_, one) = sb
+        .get(&format!("/api/v1/apps/{id}/users/{}?expand=user", ids[0]))
+        .await;
+    assert_eq!(page[0], one, "a page item is the app user as read alone");
+    let next = link(&h, "next").expect("a next link");
+    assert!(
+        next.contains("expand=user") && next.contains("limit=1"),
+        "{next}"
+    );
+
+    let (s, h, page) = sb.call(Method::GET, &next, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(page[0]["id"], json!(ids[1]));
+    let after_second = link(&h, "next").expect("a third page");
+    // The second user leaves; the cursor naming it still leads to the third.
+    let (s, _, b) = sb
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/apps/{id}/users/{}", ids[1]),
+            None,
+        )
+        .await;
+    assert!(s == 204 || s == 200, "{s} {b}");
+    let (_, h, page) = sb.call(Method::GET, &after_second, None).await;
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert_eq!(page[0]["id"], json!(ids[2]));
+    assert!(link(&h, "next").is_none(), "the last page has no next link");
+}
+
 // The expression subset: anything else is a sync error naming the expression.
 #[tokio::test]
 async fn an_unsupported_expression_is_a_sync_error() {

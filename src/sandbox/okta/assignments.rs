@@ -14,7 +14,8 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use super::common::{
     APP_GROUPS, APP_USERS, Listing, NamePrefix, OktaError, Q, R, invalid, not_found, ok, parse,
@@ -42,15 +43,82 @@ pub(super) fn routes() -> Router<Okta> {
 
 /// An app user; with `user` (from `expand=user`), the Okta user embedded in `_embedded`.
 fn app_user_view(app: &str, id: &str, au: &AppUser, user: Option<&Value>) -> Value {
-    let mut view = json!({"id": id, "externalId": au.external_id, "created": au.created, "lastUpdated": au.last_sync.as_ref().unwrap_or(&au.created),
-    "scope": au.scope, "status": au.status, "statusChanged": au.created, "syncState": au.sync_state,
-    "lastSync": au.last_sync, "credentials": {"userName": au.user_name}, "profile": au.profile,
-    "_links": {"app": {"href": format!("/api/v1/apps/{app}")}, "user": {"href": format!("/api/v1/users/{id}")}},
-    });
-    if let Some(user) = user {
-        view["_embedded"] = json!({"user": user});
+    serde_json::to_value(AppUserView::new(app, id, au, user)).expect("an app user serializes")
+}
+
+/// An app user as Okta answers it, borrowed from the state: a page of them is serialized
+/// straight to its body, with no tree of values built per user (a 500-user page with users
+/// embedded took 8 ms that way, a sixth of the latency the benchmarks emulate). Fields in
+/// the order the built view had (alphabetical).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppUserView<'a> {
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    embedded: Option<Embedded<'a>>,
+    #[serde(rename = "_links")]
+    links: Links,
+    created: &'a str,
+    credentials: Credentials<'a>,
+    external_id: &'a Option<String>,
+    id: &'a str,
+    last_sync: &'a Option<String>,
+    last_updated: &'a str,
+    profile: &'a Map<String, Value>,
+    scope: &'a str,
+    status: &'a str,
+    status_changed: &'a str,
+    sync_state: &'a str,
+}
+
+#[derive(Serialize)]
+struct Embedded<'a> {
+    user: &'a Value,
+}
+
+#[derive(Serialize)]
+struct Links {
+    app: Href,
+    user: Href,
+}
+
+#[derive(Serialize)]
+struct Href {
+    href: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Credentials<'a> {
+    user_name: &'a str,
+}
+
+impl<'a> AppUserView<'a> {
+    fn new(app: &str, id: &'a str, au: &'a AppUser, user: Option<&'a Value>) -> Self {
+        AppUserView {
+            embedded: user.map(|user| Embedded { user }),
+            links: Links {
+                app: Href {
+                    href: format!("/api/v1/apps/{app}"),
+                },
+                user: Href {
+                    href: format!("/api/v1/users/{id}"),
+                },
+            },
+            created: &au.created,
+            credentials: Credentials {
+                user_name: &au.user_name,
+            },
+            external_id: &au.external_id,
+            id,
+            last_sync: &au.last_sync,
+            last_updated: au.last_sync.as_deref().unwrap_or(&au.created),
+            profile: &au.profile,
+            scope: au.scope,
+            status: au.status,
+            status_changed: &au.created,
+            sync_state: au.sync_state,
+        }
     }
-    view
 }
 
 /// The Okta user to embed in an app user's view, when `expand=user` asks for it and the
@@ -135,9 +203,8 @@ async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, li
     let app = s.apps.get(&id).ok_or_else(|| not_found("App"))?;
     let prefix = NamePrefix::of(q);
     let expand = expands_user(&okta, q);
-    let items = app
-        .users
-        .iter()
+    let items = list
+        .rest(&app.users)
         .filter(|(uid, au)| {
             prefix.fits(|| {
                 let profile = &s.users[*uid]["profile"];
@@ -150,10 +217,11 @@ async fn list_app_users(AxState(okta): AxState<Okta>, Path(id): Path<String>, li
             })
         })
         .map(|(uid, au)| (uid.as_str(), (uid, au)))
+        .take(list.limit(APP_USERS) + 1)
         .collect();
     list.page(
         items,
-        |(uid, au)| app_user_view(&id, uid, au, embedded(expand, &s, uid)),
+        |(uid, au)| AppUserView::new(&id, uid, au, embedded(expand, &s, uid)),
         APP_USERS,
         &format!("/api/v1/apps/{id}/users"),
     )

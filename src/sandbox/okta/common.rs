@@ -224,22 +224,43 @@ impl<S: Send + Sync> FromRequestParts<S> for Listing {
 }
 
 impl Listing {
+    /// The page size asked for, within the endpoint's bounds.
+    pub(super) fn limit(&self, sizes: Sizes) -> usize {
+        self.q
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(sizes.default)
+            .clamp(1, sizes.max)
+    }
+
+    /// The items of `map` after the `after` cursor, in order: a large list need not be scanned
+    /// from its start for every page, and a cursor whose item is gone still resumes in place.
+    /// Take `limit + 1` of them (filtered as the list is) and give those to [`Listing::page`],
+    /// which then finds no cursor among them and starts at the first.
+    pub(super) fn rest<'a, V>(
+        &self,
+        map: &'a std::collections::BTreeMap<String, V>,
+    ) -> impl Iterator<Item = (&'a String, &'a V)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let after = self.q.get("after").map(String::as_str);
+        match after {
+            Some(after) => map.range::<str, _>((Excluded(after), Unbounded)),
+            None => map.range::<str, _>((Unbounded, Unbounded)),
+        }
+    }
+
     /// The page `limit` and `after` ask for, with RFC 8288 `Link` headers: `self`, and `next`
     /// unless this is the last page (`after` there is the last id of this page).
-    pub(super) fn page<K: AsRef<str>, T>(
+    pub(super) fn page<K: AsRef<str>, T, V: serde::Serialize>(
         &self,
         items: Vec<(K, T)>,
-        render: impl Fn(&T) -> Value,
+        render: impl Fn(&T) -> V,
         sizes: Sizes,
         path: &str,
     ) -> R {
         let q = &self.q;
         let host = &self.host;
-        let limit = q
-            .get("limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(sizes.default)
-            .clamp(1, sizes.max);
+        let limit = self.limit(sizes);
         let start = q
             .get("after")
             .and_then(|a| {
@@ -258,7 +279,7 @@ impl Listing {
         extra.sort();
         extra.push(format!("limit={limit}"));
         let rest = extra.join("&");
-        let slice: Vec<Value> = items
+        let slice: Vec<V> = items
             .iter()
             .skip(start)
             .take(limit)
