@@ -34,6 +34,9 @@ struct Row {
     fewest: usize,
     wall: Duration,
     critical: Duration,
+    /// The same chain walked by this benchmark alone: one request after another, bodies read
+    /// and dropped. What the server itself adds to the latency per request shows here.
+    bare: Duration,
     rss_mib: f64,
     exit: Option<i32>,
 }
@@ -55,15 +58,23 @@ fn main() {
     }
     println!("\n{:-<100}", "");
     println!(
-        "{:>8} | {:>9} {:>7} {:>6} | {:>8} {:>9} {:>6} | {:>10} | Terraform refresh (paper)",
-        "users", "requests", "fewest", "ratio", "wall", "critical", "ratio", "client RSS"
+        "{:>8} | {:>9} {:>7} {:>6} | {:>8} {:>9} {:>6} {:>9} | {:>10} | Terraform refresh (paper)",
+        "users",
+        "requests",
+        "fewest",
+        "ratio",
+        "wall",
+        "critical",
+        "ratio",
+        "bare walk",
+        "client RSS"
     );
     for r in &rows {
         // One GET per app user, 10 at a time, 50 ms each.
         let tf_requests = r.users;
         let tf_wall = (r.users as f64 / 10.0).ceil() * LATENCY_MS as f64 / 1e3;
         println!(
-            "{:>8} | {:>9} {:>7} {:>6.2} | {:>7.2}s {:>8.2}s {:>6.2} | {:>6.1} MiB | {tf_requests} requests, {tf_wall:.1} s{}",
+            "{:>8} | {:>9} {:>7} {:>6.2} | {:>7.2}s {:>8.2}s {:>6.2} {:>8.2}s | {:>6.1} MiB | {tf_requests} requests, {tf_wall:.1} s{}",
             r.users,
             r.sent,
             r.fewest,
@@ -71,6 +82,7 @@ fn main() {
             r.wall.as_secs_f64(),
             r.critical.as_secs_f64(),
             r.wall.as_secs_f64() / r.critical.as_secs_f64(),
+            r.bare.as_secs_f64(),
             r.rss_mib,
             if r.exit == Some(0) {
                 String::new()
@@ -166,6 +178,11 @@ async fn measure(users: usize) -> Row {
         common::pages(users, 500),
         critical.as_secs_f64()
     );
+    let bare = walk_chain(&http, &okta).await;
+    println!(
+        "the same chain walked bare (this benchmark, no parsing): {:.2} s",
+        bare.as_secs_f64()
+    );
     let _ = sandbox_stop(&mut sandbox);
     Row {
         users,
@@ -173,6 +190,7 @@ async fn measure(users: usize) -> Row {
         fewest: minimum.iter().map(|(_, n)| n).sum(),
         wall,
         critical,
+        bare,
         rss_mib: rss_kib as f64 / 1024.0,
         exit,
     }
@@ -236,6 +254,44 @@ async fn assign_groups(http: &reqwest::Client, okta: &str) {
             .unwrap();
         assert!(r.status().is_success());
     }
+}
+
+/// Walks the critical path as bare as a client can: the app list, then each app-user page
+/// (`expand=user`, 500 a page) by its `next` link, one after another; returns the time taken.
+async fn walk_chain(http: &reqwest::Client, okta: &str) -> Duration {
+    let started = Instant::now();
+    let apps: Value = http
+        .get(format!("{okta}/api/v1/apps"))
+        .header("Authorization", OKTA_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app = apps[0]["id"].as_str().unwrap();
+    let mut next = Some(format!(
+        "{okta}/api/v1/apps/{app}/users?limit=500&expand=user"
+    ));
+    while let Some(url) = next.take() {
+        let r = http
+            .get(&url)
+            .header("Authorization", OKTA_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{url}: {}", r.status());
+        next = r
+            .headers()
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|l| l.ends_with("rel=\"next\""))
+            .and_then(|l| l.split(['<', '>']).nth(1))
+            .map(str::to_owned);
+        r.bytes().await.unwrap();
+    }
+    started.elapsed()
 }
 
 async fn post(http: &reqwest::Client, url: &str, body: Value) {

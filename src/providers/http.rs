@@ -355,84 +355,125 @@ pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
-/// What the pacer knows of one bucket: the last headers and when (monotonic) we saw them.
-#[derive(Clone, Copy, Debug)]
+/// What the pacer knows of one bucket.
+#[derive(Clone, Copy, Debug, Default)]
 struct BucketState {
-    seen: RateLimit,
-    seen_at: Instant,
-    /// Requests sent since the headers were seen, so concurrent callers share the budget.
-    sent_since: u64,
+    /// The newest window's headers with the lowest `Remaining` seen in it, and when
+    /// (monotonic) they arrived. Answers arrive out of order; the lowest count is the latest.
+    seen: Option<(RateLimit, Instant)>,
+    /// Requests sent in this bucket and not answered yet. Some of them the server may already
+    /// have counted in `seen`, so `Remaining − in_flight` never overestimates the budget.
+    in_flight: u64,
+    /// While spreading the end of a window, the earliest the next request may go.
+    next_slot: Option<Instant>,
 }
 
-/// Per-bucket pacing so a large run slows down before it is refused.
+/// What [`Pacer::reserve`] decided.
+#[derive(Debug, PartialEq, Eq)]
+enum Pace {
+    /// Booked: send after this wait (zero: at once); release the booking when answered.
+    Send(Duration),
+    /// Not booked: wait this long, then ask again (for a reset, or for answers in flight).
+    Retry(Duration),
+}
+
+/// Per-bucket pacing (Okta's buckets, one counter each): spend the window's budget, spread the
+/// last of it over the time left, and never send what the server would refuse. The budget is
+/// the lowest `X-Rate-Limit-Remaining` of the window minus the requests in flight; time is the
+/// server's (`Reset − Date`, counted on our monotonic clock from the answer).
 #[derive(Default)]
 struct Pacer {
     buckets: Mutex<HashMap<String, BucketState>>,
 }
 
+/// How long to wait for answers in flight before looking at the budget again.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(50);
+
 impl Pacer {
-    /// How long to wait before sending in `bucket`; books the request against the budget.
-    fn reserve(&self, bucket: &str, fraction: f64) -> Duration {
+    /// Decides whether a request in `bucket` may go, booking it if so.
+    fn reserve(&self, bucket: &str, fraction: f64) -> Pace {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(state) = buckets.get_mut(bucket) else {
-            return Duration::ZERO;
+        let state = buckets.entry(bucket.to_owned()).or_default();
+        let now = Instant::now();
+        let known = state.seen.and_then(|(seen, at)| {
+            let to_reset = seen.wait_until_reset().saturating_sub(at.elapsed());
+            (!to_reset.is_zero()).then_some((seen, to_reset))
+        });
+        let Some((seen, to_reset)) = known else {
+            // A new window (or none seen yet): its first answers will tell.
+            state.seen = None;
+            state.next_slot = None;
+            state.in_flight += 1;
+            return Pace::Send(Duration::ZERO);
         };
-        // Server time now = the server's Date when we saw it + the monotonic time since.
-        let elapsed = state.seen_at.elapsed();
-        let to_reset = state.seen.wait_until_reset().saturating_sub(elapsed);
-        if to_reset.is_zero() {
-            buckets.remove(bucket);
-            return Duration::ZERO;
+        let budget = seen.remaining.saturating_sub(state.in_flight);
+        if budget == 0 {
+            return Pace::Retry(if state.in_flight > 0 {
+                IN_FLIGHT_POLL.min(to_reset)
+            } else {
+                to_reset
+            });
         }
-        let remaining = state.seen.remaining.saturating_sub(state.sent_since);
-        state.sent_since += 1;
-        if remaining == 0 {
-            return to_reset;
-        }
-        let threshold = (state.seen.limit as f64 * fraction).ceil() as u64;
-        if remaining <= threshold {
-            // Spread what is left evenly over the time left.
-            to_reset / (remaining as u32 + 1)
+        let threshold = (seen.limit as f64 * fraction).ceil() as u64;
+        let wait = if budget <= threshold {
+            // Spread what is left evenly over the time left, one slot after another.
+            let slot = state.next_slot.map_or(now, |s| s.max(now));
+            state.next_slot = Some(slot + to_reset / (budget as u32 + 1));
+            slot - now
         } else {
             Duration::ZERO
+        };
+        state.in_flight += 1;
+        Pace::Send(wait)
+    }
+
+    /// A booked request was answered (or failed): it is no longer in flight.
+    fn release(&self, bucket: &str) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = buckets.get_mut(bucket) {
+            state.in_flight = state.in_flight.saturating_sub(1);
         }
     }
 
-    /// Records an answer's headers. Concurrent answers arrive out of order, so within one
-    /// window the estimate only goes down: a drop of `d` in the server's count accounts for `d`
-    /// of the requests booked since (the rest are still in flight), and an answer showing more
-    /// remaining than already seen is older news.
-    fn observe(&self, bucket: &str, seen: RateLimit) {
+    /// Records an answer's headers: a newer window replaces the old, and within a window the
+    /// count only goes down (an answer showing more remaining is older news).
+    fn observe(&self, bucket: &str, rl: RateLimit) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let state = buckets.entry(bucket.to_owned()).or_default();
         let now = Instant::now();
-        match buckets.get_mut(bucket) {
-            Some(state) if state.seen.reset == seen.reset && state.seen.limit == seen.limit => {
-                if seen.remaining <= state.seen.remaining {
-                    let caught_up = state.seen.remaining - seen.remaining;
-                    state.sent_since = state.sent_since.saturating_sub(caught_up);
-                    state.seen = seen;
-                    state.seen_at = now;
+        match &mut state.seen {
+            Some((seen, at)) if seen.reset == rl.reset && seen.limit == rl.limit => {
+                if rl.remaining < seen.remaining {
+                    *seen = rl;
+                    *at = now;
                 }
             }
-            Some(state) if state.seen.reset > seen.reset => {}
+            Some((seen, _)) if seen.reset > rl.reset => {}
             _ => {
-                buckets.insert(
-                    bucket.to_owned(),
-                    BucketState {
-                        seen,
-                        seen_at: now,
-                        sent_since: 0,
-                    },
-                );
+                state.seen = Some((rl, now));
+                state.next_slot = None;
             }
         }
     }
 
     #[cfg(test)]
-    fn remaining(&self, bucket: &str) -> Option<u64> {
+    fn budget(&self, bucket: &str) -> Option<u64> {
         let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let state = buckets.get(bucket)?;
-        Some(state.seen.remaining.saturating_sub(state.sent_since))
+        let (seen, _) = state.seen?;
+        Some(seen.remaining.saturating_sub(state.in_flight))
+    }
+}
+
+/// A booking in the pacer, released when dropped: answered, failed or cancelled alike.
+struct Booking<'a> {
+    pacer: &'a Pacer,
+    bucket: &'a str,
+}
+
+impl Drop for Booking<'_> {
+    fn drop(&mut self) {
+        self.pacer.release(self.bucket);
     }
 }
 
@@ -596,14 +637,30 @@ impl HttpClient {
         let mut attempt: u32 = 0;
         let mut timeouts: u32 = 0;
         loop {
+            let mut booking = None;
             if let Some(bucket) = &request.bucket {
-                let wait = self
-                    .pacer
-                    .reserve(bucket, self.settings.pace_below_fraction)
-                    .min(self.settings.max_server_wait);
-                if !wait.is_zero() {
-                    tracing::debug!(bucket, wait_ms = wait.as_millis() as u64, "pacing");
-                    tokio::time::sleep(wait).await;
+                loop {
+                    let (wait, booked) = match self
+                        .pacer
+                        .reserve(bucket, self.settings.pace_below_fraction)
+                    {
+                        Pace::Send(wait) => (wait, true),
+                        Pace::Retry(wait) => (wait, false),
+                    };
+                    if booked {
+                        booking = Some(Booking {
+                            pacer: &self.pacer,
+                            bucket,
+                        });
+                    }
+                    let wait = wait.min(self.settings.max_server_wait);
+                    if !wait.is_zero() {
+                        tracing::debug!(bucket, wait_ms = wait.as_millis() as u64, "pacing");
+                        tokio::time::sleep(wait).await;
+                    }
+                    if booked {
+                        break;
+                    }
                 }
             }
             let mut builder = self
@@ -630,6 +687,7 @@ impl HttpClient {
                     {
                         self.pacer.observe(bucket, rl);
                     }
+                    drop(booking);
                     let limit = if status.is_success() {
                         request.limit
                     } else {
@@ -1313,32 +1371,47 @@ mod tests {
             reset: 1_000_000_009,
             server_now: 1_000_000_000,
         };
+        let apps = "/api/v1/apps";
         // Unknown bucket, or plenty left: no wait.
-        assert_eq!(pacer.reserve("/api/v1/apps", 0.1), Duration::ZERO);
-        pacer.observe("/api/v1/apps", seen(50));
-        assert_eq!(pacer.reserve("/api/v1/apps", 0.1), Duration::ZERO);
-        // Few left: what remains is spread over the ten seconds to the reset.
-        pacer.observe("/api/v1/apps", seen(4));
-        let wait = pacer.reserve("/api/v1/apps", 0.1);
+        assert_eq!(pacer.reserve(apps, 0.1), Pace::Send(Duration::ZERO));
+        pacer.release(apps);
+        pacer.observe(apps, seen(50));
+        assert_eq!(pacer.reserve(apps, 0.1), Pace::Send(Duration::ZERO));
+        pacer.release(apps);
+        // Few left: what remains is spread over the ten seconds to the reset, one slot after
+        // another, so concurrent callers slow down too.
+        pacer.observe(apps, seen(4));
+        let Pace::Send(first) = pacer.reserve(apps, 0.1) else {
+            panic!("booked")
+        };
+        assert_eq!(first, Duration::ZERO, "the first slot is now");
+        let Pace::Send(second) = pacer.reserve(apps, 0.1) else {
+            panic!("booked")
+        };
         assert!(
-            wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2),
-            "{wait:?}"
+            second > Duration::from_millis(1900) && second <= Duration::from_secs(2),
+            "{second:?}"
         );
-        // Each reservation counts against the budget, so concurrent callers slow down too.
-        let next = pacer.reserve("/api/v1/apps", 0.1);
-        assert!(next > wait, "{next:?} after {wait:?}");
-        // Empty: wait for the reset (Reset − Date + 1 s), other buckets unaffected.
-        pacer.observe("/api/v1/apps", seen(0));
-        let wait = pacer.reserve("/api/v1/apps", 0.1);
+        pacer.release(apps);
+        pacer.release(apps);
+        // Empty with nothing in flight: wait for the reset (Reset − Date + 1 s); other
+        // buckets unaffected.
+        pacer.observe(apps, seen(0));
+        let Pace::Retry(wait) = pacer.reserve(apps, 0.1) else {
+            panic!("not booked")
+        };
         assert!(
             wait > Duration::from_millis(9900) && wait <= Duration::from_secs(10),
             "{wait:?}"
         );
-        assert_eq!(pacer.reserve("/api/v1/users", 0.1), Duration::ZERO);
+        assert_eq!(
+            pacer.reserve("/api/v1/users", 0.1),
+            Pace::Send(Duration::ZERO)
+        );
     }
 
     #[test]
-    fn answers_arriving_out_of_order_never_raise_the_budget() {
+    fn the_budget_is_the_lowest_remaining_less_what_is_in_flight() {
         let pacer = Pacer::default();
         let seen = |remaining, reset| RateLimit {
             limit: 100,
@@ -1346,26 +1419,31 @@ mod tests {
             reset,
             server_now: 1_000_000_000,
         };
-        let bucket = "/api/v1/apps/{id}/users";
+        let bucket = "/api/v1/apps";
         pacer.observe(bucket, seen(10, 1_000_000_060));
         for _ in 0..3 {
-            pacer.reserve(bucket, 0.1);
+            assert!(matches!(pacer.reserve(bucket, 0.0), Pace::Send(_)));
         }
-        assert_eq!(pacer.remaining(bucket), Some(7));
-        // One of the three is answered: the server caught up with it, two are still in flight.
+        assert_eq!(pacer.budget(bucket), Some(7));
+        // One of the three is answered: the server counted it.
         pacer.observe(bucket, seen(9, 1_000_000_060));
-        assert_eq!(pacer.remaining(bucket), Some(7));
+        pacer.release(bucket);
+        assert_eq!(pacer.budget(bucket), Some(7));
         // An answer sent before that one arrives late: nothing changes.
         pacer.observe(bucket, seen(10, 1_000_000_060));
-        assert_eq!(pacer.remaining(bucket), Some(7));
-        // Another client spent five: the count drops by more than we booked.
+        assert_eq!(pacer.budget(bucket), Some(7));
+        // Another client spent five: the count drops by more than we sent.
         pacer.observe(bucket, seen(3, 1_000_000_060));
-        assert_eq!(pacer.remaining(bucket), Some(3));
-        // A late answer from the previous window is ignored; a new window starts afresh.
+        assert_eq!(pacer.budget(bucket), Some(1));
+        // Budget spent while two are in flight: ask again shortly, not at the reset.
+        assert!(matches!(pacer.reserve(bucket, 0.0), Pace::Send(_)));
+        assert_eq!(pacer.reserve(bucket, 0.0), Pace::Retry(IN_FLIGHT_POLL));
+        // A late answer from the previous window is ignored; a new window starts afresh,
+        // less what is still in flight.
         pacer.observe(bucket, seen(0, 1_000_000_000));
-        assert_eq!(pacer.remaining(bucket), Some(3));
+        assert_eq!(pacer.budget(bucket), Some(0));
         pacer.observe(bucket, seen(99, 1_000_000_120));
-        assert_eq!(pacer.remaining(bucket), Some(99));
+        assert_eq!(pacer.budget(bucket), Some(96));
     }
 
     #[test]
