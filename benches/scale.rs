@@ -139,14 +139,7 @@ async fn measure(users: usize) -> Row {
     assert!(r.status().is_success());
 
     let (exit, wall, rss_kib) = run_client(dir.path(), &config);
-    let log: Value = http
-        .get(format!("{okta}/_sandbox/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = get_json(&http, &format!("{okta}/_sandbox/requests")).await;
     let entries = log
         .get("requests")
         .and_then(Value::as_array)
@@ -228,19 +221,9 @@ fn write_seed(path: &Path, users: usize) {
 
 /// Assigns every group to the app, as an admin would, before measuring.
 async fn assign_groups(http: &reqwest::Client, okta: &str) {
-    let get = |url: String| async move {
-        http.get(url)
-            .header("Authorization", OKTA_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
-    let apps = get(format!("{okta}/api/v1/apps")).await;
+    let apps = get_json(http, &format!("{okta}/api/v1/apps")).await;
     let app = apps[0]["id"].as_str().unwrap().to_owned();
-    let groups = get(format!("{okta}/api/v1/groups?limit=10000")).await;
+    let groups = get_json(http, &format!("{okta}/api/v1/groups?limit=10000")).await;
     for g in groups.as_array().unwrap() {
         let r = http
             .put(format!(
@@ -260,15 +243,7 @@ async fn assign_groups(http: &reqwest::Client, okta: &str) {
 /// (`expand=user`, 500 a page) by its `next` link, one after another; returns the time taken.
 async fn walk_chain(http: &reqwest::Client, okta: &str) -> Duration {
     let started = Instant::now();
-    let apps: Value = http
-        .get(format!("{okta}/api/v1/apps"))
-        .header("Authorization", OKTA_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let apps = get_json(http, &format!("{okta}/api/v1/apps")).await;
     let app = apps[0]["id"].as_str().unwrap();
     let mut next = Some(format!(
         "{okta}/api/v1/apps/{app}/users?limit=500&expand=user"
@@ -292,6 +267,18 @@ async fn walk_chain(http: &reqwest::Client, okta: &str) -> Duration {
         r.bytes().await.unwrap();
     }
     started.elapsed()
+}
+
+/// `GET url` with the Okta token, as JSON.
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    let r = http
+        .get(url)
+        .header("Authorization", OKTA_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.json().await.unwrap()
 }
 
 async fn post(http: &reqwest::Client, url: &str, body: Value) {
