@@ -22,6 +22,26 @@ pub fn no_color() -> bool {
     var("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
+/// The variables that decide colour and progress (`cli::printer::decide`): `CLICOLOR_FORCE`,
+/// `CLICOLOR` and `TERM` (bixense.com/clicolors), besides [`no_color`].
+pub fn terminal_vars() -> TerminalVars {
+    TerminalVars {
+        no_color: no_color(),
+        clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0"),
+        clicolor_off: var("CLICOLOR").is_some_and(|v| v == "0"),
+        term_dumb: var("TERM").is_some_and(|v| v == "dumb"),
+    }
+}
+
+/// What [`terminal_vars`] read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TerminalVars {
+    pub no_color: bool,
+    pub clicolor_force: bool,
+    pub clicolor_off: bool,
+    pub term_dumb: bool,
+}
+
 /// `SSL_CERT_FILE`: a PEM bundle of CA certificates to trust (OpenSSL's name); unset or empty
 /// is `None`.
 pub fn ssl_cert_file() -> Option<PathBuf> {

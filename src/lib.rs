@@ -11,6 +11,7 @@ pub mod env;
 pub mod ids;
 pub mod import;
 pub mod plan;
+pub mod progress;
 pub mod providers;
 pub mod sandbox;
 pub mod secret;

@@ -9,6 +9,7 @@ mod drift;
 mod import;
 mod plan;
 mod printer;
+mod progress;
 mod sandbox;
 mod schema;
 mod session;
@@ -34,6 +35,10 @@ struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// No progress line on stderr (it is drawn only on a terminal, after a second of work).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 
     #[command(flatten)]
     transport: session::Transport,
@@ -100,7 +105,16 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     scrub_panics();
-    let printer = Printer::from_env();
+    let printer = Printer::from_env(cli.quiet);
+    // Not while apply may ask for approval: the line would cover the question.
+    let label = match &cli.command {
+        Command::Plan(_) => Some("plan"),
+        Command::Drift(_) => Some("drift"),
+        Command::Import(_) => Some("import"),
+        Command::Apply(args) if args.auto_approve => Some("apply"),
+        _ => None,
+    };
+    let progress = progress::Progress::start(label.filter(|_| printer.progress()));
     let result = match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
         Command::Plan(args) => plan::run(args, &cli.transport, &printer),
@@ -111,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),
     };
+    drop(progress);
     match result {
         Ok(exit) => exit.into(),
         Err(err) if err.is::<session::Reported>() => {

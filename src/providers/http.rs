@@ -656,6 +656,7 @@ impl HttpClient {
                     let wait = wait.min(self.settings.max_server_wait);
                     if !wait.is_zero() {
                         tracing::debug!(bucket, wait_ms = wait.as_millis() as u64, "pacing");
+                        crate::progress::ACTIVITY.waiting(bucket, wait);
                         tokio::time::sleep(wait).await;
                     }
                     if booked {
@@ -721,6 +722,8 @@ impl HttpClient {
             if let Ok(resp) = &result
                 && resp.status.is_success()
             {
+                let write = !matches!(request.method, Method::GET | Method::HEAD);
+                crate::progress::ACTIVITY.answered(write);
                 return result.map_err(|_| unreachable_transport(&request));
             }
             let decision = classify(request.idempotent, outcome);
@@ -756,6 +759,9 @@ impl HttpClient {
                 wait.as_secs_f64(),
                 attempt + 2,
             );
+            if let (Retry::RateLimit, Some(bucket)) = (&decision, &request.bucket) {
+                crate::progress::ACTIVITY.waiting(bucket, wait);
+            }
             tokio::time::sleep(wait).await;
             attempt += 1;
         }

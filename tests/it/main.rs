@@ -12,6 +12,7 @@ mod import;
 mod interrupted;
 mod pipelines;
 mod planner;
+mod progress;
 mod providers;
 mod reconcile;
 mod sandbox_okta;
