@@ -27,15 +27,22 @@ async fn slow_sandbox() -> RunningSandbox {
     sb
 }
 
-/// Runs the binary under a pseudo-terminal; everything it wrote to it.
-async fn in_terminal(sb: &RunningSandbox, args: &str) -> String {
-    let command = format!("{} {args}", env!("CARGO_BIN_EXE_scimbridge"));
-    let out = tokio::process::Command::new("script")
-        .args(["-qfec", &command, "/dev/null"])
+/// `program` in the project's directory with only the sandbox's credentials and a terminal type.
+fn command(program: &str, sb: &RunningSandbox) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .env_clear()
         .envs(sb.credentials())
-        .env("TERM", "xterm")
+        .env("TERM", "xterm");
+    command
+}
+
+/// Runs the binary under a pseudo-terminal; everything it wrote to it.
+async fn in_terminal(sb: &RunningSandbox, args: &str) -> String {
+    let line = format!("{} {args}", env!("CARGO_BIN_EXE_scimbridge"));
+    let out = command("script", sb)
+        .args(["-qfec", &line, "/dev/null"])
         .output()
         .await
         .expect("script runs");
@@ -45,12 +52,8 @@ async fn in_terminal(sb: &RunningSandbox, args: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_shows_on_a_terminal_and_never_in_a_pipe_or_with_quiet() {
     let sb = slow_sandbox().await;
-    let piped = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimbridge"))
+    let piped = command(env!("CARGO_BIN_EXE_scimbridge"), &sb)
         .args(["plan", "-c", CONFIG])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env_clear()
-        .envs(sb.credentials())
-        .env("TERM", "xterm")
         .output()
         .await
         .unwrap();
