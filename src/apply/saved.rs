@@ -19,6 +19,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::session::Session;
+use crate::config::Selection;
 use crate::plan::{self, AdminIntent, Plan};
 use crate::state::Live;
 use crate::state::read::{fingerprints, sha256_hex};
@@ -42,7 +43,10 @@ pub struct Tenants {
 pub struct ConfigDigest {
     /// The path as given to `plan -c`.
     pub path: String,
-    /// SHA-256 of the file's bytes, hex.
+    /// The overlays merged onto it, in order (`-e`, `--overlay`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlays: Vec<String>,
+    /// SHA-256 of the file's bytes, hex; with overlays, of each file's length and bytes in turn.
     pub sha256: String,
 }
 
@@ -96,17 +100,36 @@ fn tenants_of(session: &Session) -> Tenants {
     }
 }
 
-/// SHA-256 of the config file as it is now.
-pub fn config_digest(path: &Path) -> anyhow::Result<ConfigDigest> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// SHA-256 of the config's files as they are now.
+pub fn config_digest(selection: &Selection) -> anyhow::Result<ConfigDigest> {
+    let mut files = Vec::new();
+    for path in selection.files() {
+        files.push(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
+    }
+    let sha256 = match files.as_slice() {
+        [only] => sha256_hex(only),
+        _ => {
+            let mut all = Vec::new();
+            for bytes in &files {
+                all.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+                all.extend_from_slice(bytes);
+            }
+            sha256_hex(&all)
+        }
+    };
     Ok(ConfigDigest {
-        path: path.display().to_string(),
-        sha256: sha256_hex(&bytes),
+        path: selection.base.display().to_string(),
+        overlays: selection
+            .overlays
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        sha256,
     })
 }
 
 /// Writes `plan`, made by `session` from the config at `config`, to `out` (replacing it).
-pub fn save(session: &Session, config: &Path, plan: &Plan, out: &Path) -> anyhow::Result<()> {
+pub fn save(session: &Session, config: &Selection, plan: &Plan, out: &Path) -> anyhow::Result<()> {
     let body = Body {
         kind: KIND.to_owned(),
         saved_format_version: SAVED_FORMAT_VERSION,
@@ -167,21 +190,44 @@ impl SavedPlan {
         })
     }
 
-    /// The config file the plan was made from.
-    pub fn config_path(&self) -> PathBuf {
-        PathBuf::from(&self.config.path)
+    /// The config files the plan was made from.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            base: PathBuf::from(&self.config.path),
+            overlays: self.config.overlays.iter().map(PathBuf::from).collect(),
+        }
     }
 
     /// Refuses, naming each difference, unless the config at `config`, the tenants, every live
     /// object the plan read and the token's state are what they were when the plan was made.
-    pub async fn check(&self, session: &Session, config: &Path, live: &Live) -> anyhow::Result<()> {
+    pub async fn check(
+        &self,
+        session: &Session,
+        config: &Selection,
+        live: &Live,
+    ) -> anyhow::Result<()> {
         let mut changed = Vec::new();
         let now = config_digest(config)?;
-        if now.sha256 != self.config.sha256 {
+        if now.overlays != self.config.overlays {
+            let list = |o: &[String]| {
+                if o.is_empty() {
+                    "none".to_owned()
+                } else {
+                    o.join(", ")
+                }
+            };
             changed.push(format!(
-                "the config {}: its content is not the one planned",
-                now.path
+                "the overlays: planned with {}, given now {}",
+                list(&self.config.overlays),
+                list(&now.overlays)
             ));
+        } else if now.sha256 != self.config.sha256 {
+            let files = if now.overlays.is_empty() {
+                format!("the config {}", now.path)
+            } else {
+                format!("the config {} with {}", now.path, now.overlays.join(", "))
+            };
+            changed.push(format!("{files}: its content is not the one planned"));
         }
         let tenants = tenants_of(session);
         if tenants != self.tenants {

@@ -30,6 +30,9 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE", required_unless_present = "plan")]
     pub config: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub overlays: session::Overlays,
+
     /// Apply without asking for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
@@ -82,7 +85,15 @@ async fn apply(
         Some(file) => {
             // A reviewed plan: applied as it is, or refused before any write.
             let saved = SavedPlan::load(file)?;
-            let config = args.config.clone().unwrap_or_else(|| saved.config_path());
+            let config = match &args.config {
+                Some(config) => args.overlays.select(config)?,
+                None if args.overlays.any() => {
+                    bail!(
+                        "-e and --overlay go with -c; without -c, the saved plan's own files are read"
+                    )
+                }
+                None => saved.selection(),
+            };
             let session = session::open(&config, transport, printer)?;
             let live = session.read().await?;
             saved.check(&session, &config, &live).await?;
@@ -95,15 +106,16 @@ async fn apply(
             (session, live, saved.plan)
         }
         None => {
-            let config = args
-                .config
-                .as_ref()
-                .expect("clap requires -c without a plan");
+            let config = args.overlays.select(
+                args.config
+                    .as_ref()
+                    .expect("clap requires -c without a plan"),
+            )?;
             let intent = AdminIntent {
                 confirm_handover: args.confirm_handover,
                 reissue_token: args.reissue_token,
             };
-            session::open_and_plan(config, transport, intent, printer).await?
+            session::open_and_plan(&config, transport, intent, printer).await?
         }
     };
     if text {

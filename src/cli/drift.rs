@@ -20,6 +20,9 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     config: PathBuf,
 
+    #[command(flatten)]
+    overlays: session::Overlays,
+
     /// Output format: `text` for people, `json` for tools (versioned), `markdown` for an issue
     /// or a chat message.
     #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
@@ -34,11 +37,11 @@ enum DriftFormat {
 }
 
 pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
+    let selection = args.overlays.select(&args.config)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (session, live, plan) =
-            session::open_and_plan(&args.config, transport, AdminIntent::default(), printer)
-                .await?;
+            session::open_and_plan(&selection, transport, AdminIntent::default(), printer).await?;
         let report = drift::detect(session.desired(), &session.services, &live, plan)
             .await
             .context("cannot check the data flow")?;

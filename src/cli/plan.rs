@@ -17,6 +17,9 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     config: PathBuf,
 
+    #[command(flatten)]
+    overlays: session::Overlays,
+
     /// Output format: `text` for people, `json` for tools, `markdown` for pull-request comments.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     format: PlanFormat,
@@ -49,14 +52,15 @@ impl From<PlanFormat> for Format {
 }
 
 pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
+    let selection = args.overlays.select(&args.config)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (session, _, plan) =
-            session::open_and_plan(&args.config, transport, AdminIntent::default(), printer)
+            session::open_and_plan(&selection, transport, AdminIntent::default(), printer)
                 .await?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));
         if let Some(out) = &args.out {
-            saved::save(&session, &args.config, &plan, out)?;
+            saved::save(&session, &selection, &plan, out)?;
             printer.err(&format!(
                 "Saved the plan to {} (no secret in it); `scimbridge apply {}` applies exactly this plan.",
                 out.display(),

@@ -14,7 +14,7 @@ use anyhow::Context;
 
 use super::Printer;
 use crate::apply::session::{PlanError, Session};
-use crate::config::{self, Strictness};
+use crate::config::{self, Selection, Strictness};
 use crate::plan::{AdminIntent, Plan};
 use crate::providers::HttpSettings;
 use crate::providers::trust;
@@ -89,15 +89,76 @@ impl Transport {
     }
 }
 
+/// Overlays merged onto the config file: environments from one repo.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Overlays {
+    /// The environment: merge the overlay named after it beside the config file
+    /// (`-c scimbridge.yaml -e prod` reads scimbridge.prod.yaml over scimbridge.yaml).
+    #[arg(short = 'e', long = "env", value_name = "NAME", value_parser = environment_name)]
+    env: Option<String>,
+
+    /// Merge this overlay file too (repeatable; in order, after the environment's).
+    #[arg(long = "overlay", value_name = "FILE")]
+    overlay: Vec<PathBuf>,
+}
+
+/// An environment name names a file: letters, digits, `-` and `_` only.
+fn environment_name(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(
+            "an environment name is letters, digits, `-` and `_` (it names the overlay file \
+             beside the config); give another file with --overlay FILE"
+                .to_owned(),
+        )
+    }
+}
+
+impl Overlays {
+    /// The files to read for the config at `config`: it, the environment's overlay (which must
+    /// exist), then the `--overlay` files.
+    pub fn select(&self, config: &Path) -> anyhow::Result<Selection> {
+        let mut selection = Selection::single(config);
+        if let Some(env) = &self.env {
+            let file = Selection::environment_file(config, env);
+            if !file.exists() {
+                anyhow::bail!(
+                    "no overlay for the environment `{env}`: expected {} beside {} (or name a file with --overlay FILE)",
+                    file.display(),
+                    config.display()
+                );
+            }
+            selection.overlays.push(file);
+        }
+        selection.overlays.extend(self.overlay.iter().cloned());
+        Ok(selection)
+    }
+
+    /// Whether any overlay was asked for.
+    pub fn any(&self) -> bool {
+        self.env.is_some() || !self.overlay.is_empty()
+    }
+}
+
 /// Why a command ended after the reasons were already printed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Reported(pub String);
 
-/// Loads `path`, prints its diagnostics, and connects as `transport` says. Must run inside a
-/// Tokio runtime.
-pub fn open(path: &Path, transport: &Transport, printer: &Printer) -> anyhow::Result<Session> {
-    open_loaded(config::load(path, Strictness::Resolve)?, transport, printer)
+/// Loads the config `selection` names, prints its diagnostics, and connects as `transport`
+/// says. Must run inside a Tokio runtime.
+pub fn open(
+    selection: &Selection,
+    transport: &Transport,
+    printer: &Printer,
+) -> anyhow::Result<Session> {
+    let loaded = config::load_selection(selection, Strictness::Resolve)?;
+    open_loaded(loaded, transport, printer)
 }
 
 /// As [`open`], for config text that is not (yet) a file: `name` locates its diagnostics and
@@ -118,24 +179,28 @@ fn open_loaded(
     printer: &Printer,
 ) -> anyhow::Result<Session> {
     for diagnostic in &loaded.diagnostics {
-        printer.err(&diagnostic.render(Some(&loaded.source)));
+        printer.err(&loaded.render(diagnostic));
     }
     if loaded.has_errors() {
         let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-        return Err(Reported(format!("{}: {errors} error(s) in the config", loaded.file)).into());
+        return Err(Reported(format!(
+            "{}: {errors} error(s) in the config",
+            loaded.name()
+        ))
+        .into());
     }
     Session::connect(loaded, transport.http_settings()?)
 }
 
-/// Opens a session for `path`, reads both services and plans with `intent`: what `plan`,
+/// Opens a session for `selection`, reads both services and plans with `intent`: what `plan`,
 /// `drift` and a fresh `apply` start with.
 pub async fn open_and_plan(
-    path: &Path,
+    selection: &Selection,
     transport: &Transport,
     intent: AdminIntent,
     printer: &Printer,
 ) -> anyhow::Result<(Session, Live, Plan)> {
-    let session = open(path, transport, printer)?;
+    let session = open(selection, transport, printer)?;
     let live = session.read().await?;
     let plan = plan(&session, &live, intent, printer).await?;
     Ok((session, live, plan))
@@ -153,11 +218,11 @@ pub async fn plan(
         Err(PlanError::Failed(err)) => Err(err),
         Err(PlanError::Problems(problems)) => {
             for problem in &problems {
-                printer.err(&problem.render(Some(&session.loaded.source)));
+                printer.err(&session.loaded.render(problem));
             }
             Err(Reported(format!(
                 "{}: {} problem(s) between the config and the live services",
-                session.loaded.file,
+                session.loaded.name(),
                 problems.len()
             ))
             .into())

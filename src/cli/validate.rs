@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Exit, Printer};
+use super::{Exit, Printer, session};
 use crate::config::{self, Diagnostic, Strictness};
 
 /// Arguments of `scimbridge validate`.
@@ -13,6 +13,9 @@ pub struct Args {
     /// The config file.
     #[arg(short, long, value_name = "FILE")]
     config: PathBuf,
+
+    #[command(flatten)]
+    overlays: session::Overlays,
 
     /// Output format: `text` for people, `json` for tools.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -37,14 +40,15 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
-    let loaded = config::load(&args.config, Strictness::Validate)?;
+    let selection = args.overlays.select(&args.config)?;
+    let loaded = config::load_selection(&selection, Strictness::Validate)?;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
     match args.format {
         Format::Json => {
             let report = Report {
                 format_version: 1,
-                file: &loaded.file,
+                file: &loaded.name(),
                 valid: errors == 0,
                 errors,
                 warnings,
@@ -54,12 +58,12 @@ pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
         }
         Format::Text => {
             for diagnostic in &loaded.diagnostics {
-                printer.err(&diagnostic.render(Some(&loaded.source)));
+                printer.err(&loaded.render(diagnostic));
             }
             let verdict = if errors == 0 { "valid" } else { "invalid" };
             printer.err(&format!(
                 "{}: {verdict} ({}, {})",
-                loaded.file,
+                loaded.name(),
                 count(errors, "error"),
                 count(warnings, "warning")
             ));

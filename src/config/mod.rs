@@ -22,14 +22,56 @@ pub use diagnostic::{Diagnostic, Location, Path, Severity};
 pub use lint::Strictness;
 pub use model::Desired;
 
+/// Which files make a config: a base file and the overlays merged onto it, in order
+/// (`-c scimbridge.yaml -e prod`, or `--overlay FILE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    pub base: PathBuf,
+    pub overlays: Vec<PathBuf>,
+}
+
+impl Selection {
+    /// One file, no overlay.
+    pub fn single(base: &FsPath) -> Self {
+        Self {
+            base: base.to_path_buf(),
+            overlays: Vec::new(),
+        }
+    }
+
+    /// The overlay of environment `name` for the base file `base`: beside it, the base's stem,
+    /// the name, the base's extension (`scimbridge.yaml` → `scimbridge.prod.yaml`).
+    pub fn environment_file(base: &FsPath, name: &str) -> PathBuf {
+        let stem = base.file_stem().unwrap_or_default().to_string_lossy();
+        let ext = base
+            .extension()
+            .map_or("yaml".into(), |e| e.to_string_lossy());
+        base.with_file_name(format!("{stem}.{name}.{ext}"))
+    }
+
+    /// Every file, the base first.
+    pub fn files(&self) -> impl Iterator<Item = &PathBuf> {
+        std::iter::once(&self.base).chain(&self.overlays)
+    }
+
+    /// The command-line arguments that name these files again (`-c base --overlay o`).
+    pub fn args(&self) -> String {
+        let mut args = format!("-c {}", self.base.display());
+        for overlay in &self.overlays {
+            args.push_str(&format!(" --overlay {}", overlay.display()));
+        }
+        args
+    }
+}
+
 /// A loaded config: the model when it is sound, and everything found on the way.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The file name as given, used in every location.
+    /// The (base) file name as given; with overlays, [`Loaded::sources`] names them all.
     pub file: String,
-    /// The file's text, for showing source lines with diagnostics.
-    pub source: String,
-    /// The folder `${file:…}` references are relative to.
+    /// Every file's name and text, the base first, for showing source lines with diagnostics.
+    pub sources: Vec<(std::sync::Arc<str>, String)>,
+    /// The folder `${file:…}` references are relative to: the base file's.
     pub base: PathBuf,
     /// `Some` unless an error left nothing sound to build.
     pub desired: Option<Desired>,
@@ -38,6 +80,26 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// `diagnostic` with the source line it points at, from whichever file that is.
+    pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        let source = self
+            .sources
+            .iter()
+            .find(|(name, _)| **name == *diagnostic.location.file)
+            .map(|(_, text)| text.as_str());
+        diagnostic.render(source)
+    }
+
+    /// The name shown for the whole config: the base, plus its overlays.
+    pub fn name(&self) -> String {
+        let names: Vec<&str> = self.sources.iter().map(|(n, _)| &**n).collect();
+        if names.is_empty() {
+            self.file.clone()
+        } else {
+            names.join(" + ")
+        }
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
@@ -56,10 +118,9 @@ impl Loaded {
         use anyhow::Context;
         let desired = self.desired().map_err(|errors| {
             anyhow::anyhow!(
-                "{} has {} error(s); run `scimbridge validate -c {}`",
-                self.file,
+                "{} has {} error(s); run `scimbridge validate` on it",
+                self.name(),
                 errors.len(),
-                self.file
             )
         })?;
         let base = &self.base;
@@ -110,46 +171,82 @@ pub struct Resolved {
 }
 
 /// Reads and checks a config file, through the bounded reader ([`source::read_text`]).
+pub fn load(path: &FsPath, strictness: Strictness) -> anyhow::Result<Loaded> {
+    load_selection(&Selection::single(path), strictness)
+}
+
+/// Reads a base file and its overlays and checks their merge.
 ///
 /// A file that cannot be opened is an error; one that is not a regular file, is larger than
 /// [`source::CONFIG_LIMIT`] or is not UTF-8 is a located diagnostic, like any other problem
 /// with what the user gave.
-pub fn load(path: &FsPath, strictness: Strictness) -> anyhow::Result<Loaded> {
+pub fn load_selection(selection: &Selection, strictness: Strictness) -> anyhow::Result<Loaded> {
     use anyhow::Context;
-    let file = path.display().to_string();
-    let base = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
-    let source = match source::read_text(path, source::CONFIG_LIMIT, "config file") {
-        Ok(source) => source,
-        Err(source::ReadError::Io(err)) => {
-            return Err(err).context(format!("cannot read {file}"));
+    let file = selection.base.display().to_string();
+    let base = selection
+        .base
+        .parent()
+        .map(FsPath::to_path_buf)
+        .unwrap_or_default();
+    let mut layers = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in selection.files() {
+        let name = path.display().to_string();
+        match source::read_text(path, source::CONFIG_LIMIT, "config file") {
+            Ok(text) => layers.push((name, text)),
+            Err(source::ReadError::Io(err)) => {
+                let what = if *path == selection.base {
+                    "cannot read"
+                } else {
+                    "cannot read the overlay"
+                };
+                return Err(err).context(format!("{what} {name}"));
+            }
+            Err(err) => {
+                let pos = match err {
+                    source::ReadError::NotUtf8 { line, column } => yaml::Pos { line, column },
+                    _ => yaml::Pos { line: 1, column: 1 },
+                };
+                diagnostics.push(Diagnostic::error(
+                    err.code(),
+                    Path::root(),
+                    Location::new(&name, pos),
+                    format!("the config file {err}"),
+                ));
+            }
         }
-        Err(err) => {
-            let pos = match err {
-                source::ReadError::NotUtf8 { line, column } => yaml::Pos { line, column },
-                _ => yaml::Pos { line: 1, column: 1 },
-            };
-            let diagnostic = Diagnostic::error(
-                err.code(),
-                Path::root(),
-                Location::new(&file, pos),
-                format!("the config file {err}"),
-            );
-            return Ok(Loaded {
-                file,
-                source: String::new(),
-                base,
-                desired: None,
-                diagnostics: vec![diagnostic],
-            });
-        }
-    };
-    Ok(load_str(&file, source, base, strictness))
+    }
+    if !diagnostics.is_empty() {
+        return Ok(Loaded {
+            file,
+            sources: Vec::new(),
+            base,
+            desired: None,
+            diagnostics,
+        });
+    }
+    let mut loaded = load_layers(layers, base, strictness);
+    loaded.file = file;
+    Ok(loaded)
 }
 
 /// Checks config text; `file` names it in diagnostics, `base` anchors `${file:…}` references.
 pub fn load_str(file: &str, source: String, base: PathBuf, strictness: Strictness) -> Loaded {
+    load_layers(vec![(file.to_owned(), source)], base, strictness)
+}
+
+/// Checks the merge of config texts (name, text), the base first.
+fn load_layers(layers: Vec<(String, String)>, base: PathBuf, strictness: Strictness) -> Loaded {
+    let file = layers.first().map(|(n, _)| n.clone()).unwrap_or_default();
     let mut diagnostics = Vec::new();
-    let desired = match yaml::parse::<raw::RawConfig>(file, &source) {
+    let parsed = {
+        let views: Vec<yaml::Layer<'_>> = layers
+            .iter()
+            .map(|(file, text)| yaml::Layer { file, text })
+            .collect();
+        yaml::parse_layers::<raw::RawConfig>(&views)
+    };
+    let desired = match parsed {
         Err(errors) => {
             diagnostics.extend(errors);
             None
@@ -159,7 +256,7 @@ pub fn load_str(file: &str, source: String, base: PathBuf, strictness: Strictnes
                 Diagnostic::error(
                     "empty",
                     Path::root(),
-                    Location::new(file, yaml::Pos { line: 1, column: 1 }),
+                    Location::new(&file, yaml::Pos { line: 1, column: 1 }),
                     "the config file is empty".into(),
                 )
                 .why("an empty file describes nothing; plan would have nothing to compare")
@@ -194,9 +291,14 @@ pub fn load_str(file: &str, source: String, base: PathBuf, strictness: Strictnes
         }
     }
     diagnostic::sort(&mut diagnostics);
+    // File order: the base's diagnostics, then each overlay's (the sort above is stable).
+    diagnostics.sort_by_key(|d| layers.iter().position(|(n, _)| **n == *d.location.file));
     Loaded {
-        file: file.to_owned(),
-        source,
+        file,
+        sources: layers
+            .into_iter()
+            .map(|(name, text)| (name.into(), text))
+            .collect(),
         base,
         desired,
         diagnostics,

@@ -512,7 +512,7 @@ impl Checker<'_> {
                     );
                     d.why = Some("it would reach Okta or WS1 as that literal text".into());
                     d.help = Some(format!(
-                        "write the value itself; references work in {}",
+                        "write the value itself (a value that differs per environment belongs in an overlay, `-e NAME`); references work in {}",
                         REFERENCE_FIELDS.join(", ")
                     ));
                 }
@@ -554,7 +554,7 @@ impl Checker<'_> {
         else {
             return;
         };
-        let location = Location::shared(&self.doc.file, node.pos);
+        let location = self.doc.location(node);
         let mut diag = Diagnostic::error(
             "control-character",
             path.clone(),

@@ -30,10 +30,13 @@ impl Pos {
     }
 }
 
-/// A parsed YAML node with the position where it starts.
+/// A parsed YAML node with the position where it starts, in the file it came from.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub pos: Pos,
+    /// Which of the document's files (`Document::files`) the node was written in: an
+    /// overlay's values keep pointing into the overlay after the merge.
+    pub src: u16,
     pub kind: NodeKind,
 }
 
@@ -62,17 +65,6 @@ impl Node {
         }
     }
 
-    /// The position of a mapping key (for "unknown field" and "duplicate key").
-    pub fn key_pos(&self, key: &str) -> Option<Pos> {
-        match &self.kind {
-            NodeKind::Mapping(entries) => entries
-                .iter()
-                .find(|(k, _)| k.scalar() == Some(key))
-                .map(|(k, _)| k.pos),
-            _ => None,
-        }
-    }
-
     /// The text of a scalar node.
     pub fn scalar(&self) -> Option<&str> {
         match &self.kind {
@@ -91,6 +83,12 @@ impl Node {
             }
         }
         (node, path.segments().len())
+    }
+
+    /// Whether the node is a plain `null` (`~`, empty): in an overlay, "remove this field".
+    fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { text, quoted: false }
+            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
     fn to_value(&self) -> serde_yaml::Value {
@@ -145,21 +143,27 @@ fn plain_scalar(text: &str) -> serde_yaml::Value {
     Value::String(text.to_owned())
 }
 
-/// A parsed document: the span-keeping tree, for locating things later.
+/// A parsed document: the span-keeping tree, for locating things later. With overlays, the
+/// tree is the merge of all files, and every node knows which file it came from.
 #[derive(Debug)]
 pub struct Document {
-    pub file: std::sync::Arc<str>,
+    /// The files the tree was built from: the base first, then each overlay in order.
+    pub files: Vec<std::sync::Arc<str>>,
     pub root: Option<Node>,
 }
 
 impl Document {
-    /// Where `path` is in the file: the node itself, or its nearest existing ancestor.
+    /// Where `node` is: its file and position.
+    pub fn location(&self, node: &Node) -> Location {
+        Location::shared(&self.files[usize::from(node.src)], node.pos)
+    }
+
+    /// Where `path` is in the files: the node itself, or its nearest existing ancestor.
     pub fn locate(&self, path: &Path) -> Location {
-        let pos = match &self.root {
-            Some(root) => root.lookup(path).0.pos,
-            None => Pos { line: 1, column: 1 },
-        };
-        Location::shared(&self.file, pos)
+        match &self.root {
+            Some(root) => self.location(root.lookup(path).0),
+            None => Location::shared(&self.files[0], Pos { line: 1, column: 1 }),
+        }
     }
 
     /// Where a mapping key is, when it exists (falls back to the mapping).
@@ -167,13 +171,21 @@ impl Document {
         if let Some(root) = &self.root {
             let (node, matched) = root.lookup(parent);
             if matched == parent.segments().len()
-                && let Some(pos) = node.key_pos(key)
+                && let NodeKind::Mapping(entries) = &node.kind
+                && let Some((key, _)) = entries.iter().find(|(k, _)| k.scalar() == Some(key))
             {
-                return Location::shared(&self.file, pos);
+                return self.location(key);
             }
         }
         self.locate(parent)
     }
+}
+
+/// One file of a layered config: its name (for locations) and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Layer<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
 }
 
 /// Parses `text` (from `file`) into `T`. On failure, every diagnostic has a location and a path.
@@ -183,9 +195,51 @@ pub fn parse<T: DeserializeOwned>(
     file: &str,
     text: &str,
 ) -> Result<(Option<T>, Document), Vec<Diagnostic>> {
-    let root = build_tree(file, text)?;
+    parse_layers(&[Layer { file, text }])
+}
+
+/// Parses a base file and the overlays after it, merged before `T` is read, so `T`'s
+/// diagnostics point into whichever file set the value.
+///
+/// The merge is JSON Merge Patch's (RFC 7386) on the span-keeping trees: a mapping in an
+/// overlay merges key by key into the mapping below it, `null` removes a key, and anything else
+/// (a scalar, a list) replaces what was there whole. Each file is parsed on its own first, with
+/// its own limits, so a syntax error is located in its file.
+pub fn parse_layers<T: DeserializeOwned>(
+    layers: &[Layer<'_>],
+) -> Result<(Option<T>, Document), Vec<Diagnostic>> {
+    let mut root: Option<Node> = None;
+    let mut errors = Vec::new();
+    for (src, layer) in layers.iter().enumerate() {
+        let src = u16::try_from(src).expect("a handful of overlays");
+        match build_tree(layer.file, layer.text, src) {
+            Err(mut found) => errors.append(&mut found),
+            Ok(None) => {}
+            Ok(Some(tree)) => match &mut root {
+                None => root = Some(tree),
+                Some(base) => {
+                    if !matches!(tree.kind, NodeKind::Mapping(_)) {
+                        errors.push(
+                            Diagnostic::error(
+                                "type",
+                                Path::root(),
+                                Location::new(layer.file, tree.pos),
+                                "an overlay must be a mapping of the fields it changes".to_owned(),
+                            )
+                            .help("write the fields as in the base config, nested the same way"),
+                        );
+                        continue;
+                    }
+                    merge(base, tree);
+                }
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let doc = Document {
-        file: file.into(),
+        files: layers.iter().map(|l| l.file.into()).collect(),
         root,
     };
     let Some(root) = &doc.root else {
@@ -195,6 +249,35 @@ pub fn parse<T: DeserializeOwned>(
     match serde_path_to_error::deserialize::<_, T>(value) {
         Ok(parsed) => Ok((Some(parsed), doc)),
         Err(err) => Err(vec![deserialize_diagnostic(&doc, err)]),
+    }
+}
+
+/// Merges `overlay` into `base` as a JSON Merge Patch (RFC 7386) does. A key set by the
+/// overlay takes the overlay's key node too, so "unknown field" points at the file that wrote it.
+fn merge(base: &mut Node, overlay: Node) {
+    let (NodeKind::Mapping(entries), NodeKind::Mapping(patch)) = (&mut base.kind, overlay.kind)
+    else {
+        unreachable!("merge is called on two mappings")
+    };
+    for (key, value) in patch {
+        let at = entries
+            .iter()
+            .position(|(k, _)| k.scalar().is_some() && k.scalar() == key.scalar());
+        match at {
+            _ if value.is_null() => {
+                if let Some(i) = at {
+                    entries.remove(i);
+                }
+            }
+            Some(i)
+                if matches!(entries[i].1.kind, NodeKind::Mapping(_))
+                    && matches!(value.kind, NodeKind::Mapping(_)) =>
+            {
+                merge(&mut entries[i].1, value)
+            }
+            Some(i) => entries[i] = (key, value),
+            None => entries.push((key, value)),
+        }
     }
 }
 
@@ -350,10 +433,11 @@ const TOO_DEEP_WHY: &str =
 
 /// Builds the span-keeping tree from saphyr-parser's events, within [`MAX_NODES`],
 /// [`MAX_ALIAS_NODES`] and [`MAX_DEPTH`].
-fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
+fn build_tree(file: &str, text: &str, src: u16) -> Result<Option<Node>, Vec<Diagnostic>> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = TreeBuilder {
         file,
+        src,
         stack: Vec::new(),
         root: None,
         anchors: HashMap::new(),
@@ -420,6 +504,7 @@ fn build_tree(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
                 builder.count(pos, 1, 1)?;
                 let node = Node {
                     pos,
+                    src,
                     kind: NodeKind::Scalar {
                         text: text.into_owned(),
                         quoted,
@@ -514,6 +599,8 @@ impl Built {
 /// The stack of open collections while events stream in.
 struct TreeBuilder<'f> {
     file: &'f str,
+    /// The file's index in the document (`Node::src`).
+    src: u16,
     stack: Vec<Open>,
     root: Option<Node>,
     anchors: HashMap<usize, Built>,
@@ -567,7 +654,11 @@ impl TreeBuilder<'_> {
 
     fn open(&mut self, pos: Pos, anchor: usize, kind: NodeKind) {
         self.stack.push(Open {
-            node: Node { pos, kind },
+            node: Node {
+                pos,
+                src: self.src,
+                kind,
+            },
             anchor,
             pending_key: None,
             keys: HashSet::new(),
@@ -648,7 +739,7 @@ mod tests {
     use super::*;
 
     fn refusal(text: &str) -> Diagnostic {
-        let mut errors = build_tree("f.yaml", text).expect_err("refused");
+        let mut errors = build_tree("f.yaml", text, 0).expect_err("refused");
         assert_eq!(errors.len(), 1);
         errors.remove(0)
     }
@@ -716,7 +807,7 @@ mod tests {
 
     #[test]
     fn small_aliases_still_work() {
-        let root = build_tree("f.yaml", "a: &x [1, 2]\nb: *x\n")
+        let root = build_tree("f.yaml", "a: &x [1, 2]\nb: *x\n", 0)
             .unwrap()
             .unwrap();
         assert_eq!(root.to_value()["b"], root.to_value()["a"]);

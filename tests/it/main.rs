@@ -5,6 +5,7 @@ mod alternatives;
 mod canary;
 mod config;
 mod conformance;
+mod environments;
 mod hostile;
 mod hostile_input;
 mod hygiene;
