@@ -16,3 +16,4 @@ pub mod providers;
 pub mod sandbox;
 pub mod secret;
 pub mod state;
+pub mod watch;

@@ -12,12 +12,15 @@ use std::time::{Duration, Instant};
 pub static ACTIVITY: Activity = Activity {
     reads: AtomicU64::new(0),
     writes: AtomicU64::new(0),
+    throttled: AtomicU64::new(0),
     waiting: Mutex::new(None),
 };
 
 pub struct Activity {
     reads: AtomicU64,
     writes: AtomicU64,
+    /// 429 answers (each waited out and retried, or the request's error).
+    throttled: AtomicU64,
     /// The rate-limit wait under way: until when, and the bucket.
     waiting: Mutex<Option<(Instant, String)>>,
 }
@@ -33,7 +36,29 @@ pub struct Snapshot {
     pub waiting: Option<(Duration, String)>,
 }
 
+/// The counters since the process started, for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub reads: u64,
+    pub writes: u64,
+    /// 429 answers.
+    pub throttled: u64,
+}
+
 impl Activity {
+    /// A 429 came back.
+    pub fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+        }
+    }
+
     /// A request was answered.
     pub fn answered(&self, write: bool) {
         let counter = if write { &self.writes } else { &self.reads };

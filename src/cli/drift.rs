@@ -4,8 +4,6 @@
 //! Exit codes: 0 no drift, 2 drift, 1 could not tell (the config or a service failed; the
 //! error says which).
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 
 use super::session;
@@ -16,12 +14,8 @@ use crate::plan::AdminIntent;
 /// Arguments of `scimbridge drift`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file.
-    #[arg(short, long, value_name = "FILE")]
-    config: PathBuf,
-
     #[command(flatten)]
-    overlays: session::Overlays,
+    config: session::ConfigFiles,
 
     /// Output format: `text` for people, `json` for tools (versioned), `markdown` for an issue
     /// or a chat message.
@@ -37,7 +31,7 @@ enum DriftFormat {
 }
 
 pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
-    let selection = args.overlays.select(&args.config)?;
+    let selection = args.config.select()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (session, live, plan) =

@@ -14,6 +14,7 @@ mod sandbox;
 mod schema;
 mod session;
 mod validate;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -61,6 +62,10 @@ enum Command {
     /// Report config, token and data-flow drift for a scheduled job; reads only.
     /// Exit 0 no drift, 2 drift, 1 could not tell.
     Drift(drift::Args),
+    /// Run `drift` (alert mode) or apply what drifted (reconcile mode) on an interval, serving
+    /// /healthz, /readyz and /metrics; reads the config again for every run; ends cleanly on
+    /// SIGTERM.
+    Watch(watch::Args),
     /// The whole flow against the sandbox: plan, apply, the console step, users in WS1, no-op plan.
     Demo(demo::Args),
     /// Print the config's JSON Schema.
@@ -121,6 +126,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(args, &cli.transport, &printer),
         Command::Drift(args) => drift::run(args, &cli.transport, &printer),
         Command::Import(args) => import::run(args, &cli.transport, &printer),
+        Command::Watch(args) => watch::run(args, &cli.transport, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Schema(args) => schema::run(args, &printer),
         Command::Sandbox(args) => sandbox::run(args, &printer),

@@ -13,12 +13,8 @@ use crate::plan::render::{self, Format};
 /// Arguments of `scimbridge plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file.
-    #[arg(short, long, value_name = "FILE")]
-    config: PathBuf,
-
     #[command(flatten)]
-    overlays: session::Overlays,
+    config: session::ConfigFiles,
 
     /// Output format: `text` for people, `json` for tools, `markdown` for pull-request comments.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -52,7 +48,7 @@ impl From<PlanFormat> for Format {
 }
 
 pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> anyhow::Result<Exit> {
-    let selection = args.overlays.select(&args.config)?;
+    let selection = args.config.select()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (session, _, plan) =

@@ -89,6 +89,24 @@ impl Transport {
     }
 }
 
+/// The config file and its overlays, as the commands that read a config take them.
+#[derive(Debug, clap::Args)]
+pub struct ConfigFiles {
+    /// The config file.
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+
+    #[command(flatten)]
+    overlays: Overlays,
+}
+
+impl ConfigFiles {
+    /// The files to read (see [`Overlays::select`]).
+    pub fn select(&self) -> anyhow::Result<Selection> {
+        self.overlays.select(&self.config)
+    }
+}
+
 /// Overlays merged onto the config file: environments from one repo.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct Overlays {

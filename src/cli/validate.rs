@@ -1,7 +1,5 @@
 //! `scimbridge validate`: parse and lint a config file without touching the network.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
 use super::{Exit, Printer, session};
@@ -10,12 +8,8 @@ use crate::config::{self, Diagnostic, Strictness};
 /// Arguments of `scimbridge validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file.
-    #[arg(short, long, value_name = "FILE")]
-    config: PathBuf,
-
     #[command(flatten)]
-    overlays: session::Overlays,
+    config: session::ConfigFiles,
 
     /// Output format: `text` for people, `json` for tools.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -40,7 +34,7 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args, printer: &Printer) -> anyhow::Result<Exit> {
-    let selection = args.overlays.select(&args.config)?;
+    let selection = args.config.select()?;
     let loaded = config::load_selection(&selection, Strictness::Validate)?;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;

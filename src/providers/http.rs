@@ -486,6 +486,9 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
     /// Whether repeating the request is harmless; defaults from the method.
     pub idempotent: bool,
+    /// Whether it changes something (counted as a write); `GET` and `HEAD` do not, a `POST`
+    /// that only asks (scimbridge's own admin token) is marked with [`Request::reading`].
+    pub write: bool,
     /// The rate-limit bucket this request counts against (`None`: not paced).
     pub bucket: Option<String>,
     /// The most bytes of a success body read; a larger one fails as [`ErrorKind::TooLarge`].
@@ -508,12 +511,14 @@ pub const ERROR_BODY_LIMIT: usize = 16 << 10;
 impl Request {
     pub fn new(method: Method, url: Url) -> Self {
         let idempotent = idempotent_method(&method);
+        let write = !matches!(method, Method::GET | Method::HEAD);
         Self {
             method,
             url,
             headers: Vec::new(),
             body: None,
             idempotent,
+            write,
             bucket: None,
             limit: BODY_LIMIT,
         }
@@ -532,6 +537,12 @@ impl Request {
 
     pub fn body(mut self, body: Vec<u8>) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    /// The request changes nothing, whatever its method.
+    pub fn reading(mut self) -> Self {
+        self.write = false;
         self
     }
 
@@ -722,9 +733,11 @@ impl HttpClient {
             if let Ok(resp) = &result
                 && resp.status.is_success()
             {
-                let write = !matches!(request.method, Method::GET | Method::HEAD);
-                crate::progress::ACTIVITY.answered(write);
+                crate::progress::ACTIVITY.answered(request.write);
                 return result.map_err(|_| unreachable_transport(&request));
+            }
+            if outcome == Outcome::Status(429) {
+                crate::progress::ACTIVITY.throttled();
             }
             let decision = classify(request.idempotent, outcome);
             let most = 1 + self.settings.max_retries;

@@ -23,3 +23,4 @@ mod scenario;
 mod support;
 mod token_life;
 mod transport;
+mod watch;
