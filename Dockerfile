@@ -2,6 +2,7 @@
 #
 #   docker build -t scimbridge .                 # the default target: distroless, no shell
 #   docker build --target ci -t scimbridge-ci .  # for CI systems whose jobs need a shell (GitLab)
+#   kubectl apply -k deploy/kubernetes/tenants/acme   # watch per tenant pair (README, "Fleets")
 #   docker run --rm -e OKTA_ORG_URL -e OKTA_API_TOKEN … -v "$PWD:/work" -w /work scimbridge plan -c prod.yaml
 #
 # Build stage: the locked dependencies, a release build of the one binary.
@@ -28,8 +29,10 @@ USER 10001:10001
 CMD ["scimbridge", "--help"]
 
 # The default image: the binary on distroless (glibc and CA certificates, no shell), non-root.
+# The user is numeric (distroless's nonroot, 65532): Kubernetes' runAsNonRoot can only verify a
+# numeric user, and refuses to start a container whose image names one.
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 COPY --from=build /src/target/release/scimbridge /usr/local/bin/scimbridge
-USER nonroot:nonroot
+USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/scimbridge"]
 CMD ["--help"]

@@ -6,6 +6,7 @@ mod canary;
 mod config;
 mod conformance;
 mod environments;
+mod fleet;
 mod hostile;
 mod hostile_input;
 mod hygiene;

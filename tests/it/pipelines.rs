@@ -11,7 +11,7 @@ use serde_yaml::Value;
 
 use crate::reconcile::root;
 
-fn yaml(path: &str) -> Value {
+pub(crate) fn yaml(path: &str) -> Value {
     let text = std::fs::read_to_string(root().join(path)).expect(path);
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"))
 }
@@ -28,7 +28,7 @@ fn help(args: &[&str]) -> String {
 
 /// The scimbridge invocations in a shell script: what follows `marker` up to a shell operator,
 /// continuation lines joined.
-fn invocations(script: &str, marker: &str) -> Vec<Vec<String>> {
+pub(crate) fn invocations(script: &str, marker: &str) -> Vec<Vec<String>> {
     let joined = script.replace("\\\n", " ");
     let mut out = Vec::new();
     for line in joined.lines() {
@@ -46,7 +46,7 @@ fn invocations(script: &str, marker: &str) -> Vec<Vec<String>> {
 }
 
 /// Every subcommand and flag of `invocation` exists in this binary.
-fn check_invocation(invocation: &[String], file: &str) {
+pub(crate) fn check_invocation(invocation: &[String], file: &str) {
     let sub = invocation
         .first()
         .unwrap_or_else(|| panic!("{file}: empty"));
@@ -75,7 +75,7 @@ fn check_invocation(invocation: &[String], file: &str) {
     }
 }
 
-fn scripts(v: &Value) -> String {
+pub(crate) fn scripts(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Sequence(items) => items.iter().map(scripts).collect::<Vec<_>>().join("\n"),
@@ -228,11 +228,14 @@ fn the_dockerfile_builds_the_binary_only_and_runs_it_non_root() {
         }
     }
     assert_eq!(stages, ["build", "ci", "runtime"], "multi-stage");
+    // Numeric and not 0: Kubernetes' runAsNonRoot verifies only a numeric user.
     let user = last_user.expect("the default image sets a user");
-    assert!(
-        !user.starts_with("root") && !user.starts_with('0'),
-        "{user}"
-    );
+    let uid: u32 = user
+        .split(':')
+        .next()
+        .and_then(|u| u.parse().ok())
+        .unwrap_or_else(|| panic!("USER {user} is not numeric"));
+    assert_ne!(uid, 0, "{user}");
     assert!(entrypoint.expect("an entry point").contains("scimbridge"));
     let ignored = std::fs::read_to_string(root().join(".dockerignore")).expect(".dockerignore");
     assert!(ignored.lines().any(|l| l.trim() == "target"));

@@ -18,29 +18,39 @@ use crate::support::{get_json, http, send_ok};
 const INTERVAL: Duration = Duration::from_secs(2);
 
 /// A running `scimbridge watch` and what it has written to stderr so far.
-struct Watcher {
+pub(crate) struct Watcher {
     child: tokio::process::Child,
-    base: String,
+    pub(crate) base: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Watcher {
     async fn start(sb: &RunningSandbox, mode: &str) -> Self {
         let interval = format!("{}s", INTERVAL.as_secs());
+        let args = [
+            "watch",
+            "-c",
+            SCIM11,
+            "--interval",
+            &interval,
+            "--mode",
+            mode,
+            "--listen",
+            "127.0.0.1:0",
+            "--wait",
+            "5",
+        ];
+        Self::spawn(&args, sb.credentials()).await
+    }
+
+    /// Runs `scimbridge <args>` from the repository root with exactly `env`; waits for the
+    /// line that says where it serves.
+    pub(crate) async fn spawn(args: &[&str], env: Vec<(&'static str, String)>) -> Self {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimbridge"))
-            .args([
-                "watch",
-                "-c",
-                SCIM11,
-                "--interval",
-                &interval,
-                "--mode",
-                mode,
-            ])
-            .args(["--listen", "127.0.0.1:0", "--wait", "5"])
+            .args(args)
             .current_dir(root())
             .env_clear()
-            .envs(sb.credentials())
+            .envs(env)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -81,7 +91,7 @@ impl Watcher {
         w
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let r = http()
             .get(format!("{}{path}", self.base))
             .send()
@@ -107,7 +117,7 @@ impl Watcher {
     }
 
     /// Polls `check` every 100 ms until it holds; how long that took.
-    async fn until<F: AsyncFnMut(&Self) -> bool>(
+    pub(crate) async fn until<F: AsyncFnMut(&Self) -> bool>(
         &self,
         within: Duration,
         mut check: F,
@@ -131,7 +141,7 @@ impl Watcher {
     }
 
     /// Sends SIGTERM and asserts the process ends cleanly within a second; what it logged.
-    async fn stops_within_a_second(mut self) -> String {
+    pub(crate) async fn stops_within_a_second(mut self) -> String {
         let pid = self.child.id().expect("running") as libc::pid_t;
         let start = Instant::now();
         // SAFETY: kill(2) on our own child's pid has no memory effects.
