@@ -195,6 +195,7 @@ impl SavedPlan {
         Selection {
             base: PathBuf::from(&self.config.path),
             overlays: self.config.overlays.iter().map(PathBuf::from).collect(),
+            env: None,
         }
     }
 

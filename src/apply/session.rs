@@ -135,7 +135,7 @@ impl Session {
         intent: AdminIntent,
     ) -> anyhow::Result<plan::Settings> {
         Ok(plan::Settings {
-            config: self.loaded.file.clone(),
+            config: self.loaded.shown.clone(),
             scim_base_url: self.resolved.scim_base_url.clone(),
             secret: self.secret_check(live).await?,
             intent,

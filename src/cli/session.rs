@@ -152,6 +152,7 @@ impl Overlays {
                 );
             }
             selection.overlays.push(file);
+            selection.env = Some(env.clone());
         }
         selection.overlays.extend(self.overlay.iter().cloned());
         Ok(selection)

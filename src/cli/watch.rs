@@ -88,6 +88,8 @@ struct Ran {
     result: RunResult,
     observed: Option<Observation>,
     reason: Option<String>,
+    /// The drift report the run found, for stdout.
+    report: Option<String>,
 }
 
 impl Ran {
@@ -96,7 +98,27 @@ impl Ran {
             result,
             observed: Some(observed),
             reason,
+            report: None,
         }
+    }
+}
+
+/// Prints a drift report unless it says what the last one printed said (the first line, with
+/// the time of the read, aside): a watcher's log shows each change of drift once.
+fn print_report(report: Option<String>, last: &mut Option<String>, printer: &Printer) {
+    let Some(report) = report else {
+        *last = None;
+        return;
+    };
+    let findings = report
+        .split_once('\n')
+        .map_or("", |(_, rest)| rest)
+        .to_owned();
+    if last.as_ref() == Some(&findings) {
+        printer.err("watch: the same drift as the run before (report above)");
+    } else {
+        printer.out(&report);
+        *last = Some(findings);
     }
 }
 
@@ -132,14 +154,15 @@ async fn watch_loop(
     let status = Status::new(args.mode.word(), args.interval);
     let server = tokio::spawn(watch::serve(listener, status.clone()));
     printer.err(&format!(
-        "watch: {} every {} (±10%) on {}; /healthz, /readyz and /metrics at http://{addr}",
+        "watch: {} every {} (±10%) on -c {}; /healthz, /readyz and /metrics at http://{addr}",
         args.mode.word(),
         humantime::format_duration(args.interval),
-        selection.args(),
+        selection.shown(),
     ));
+    let mut last_report = None;
     while !*stop.borrow() {
         let started = Instant::now();
-        let ran = match one_run(args, selection, transport, printer, stop.clone()).await {
+        let mut ran = match one_run(args, selection, transport, printer, stop.clone()).await {
             Ok(Some(ran)) => ran,
             Ok(None) => break,
             Err(err) => {
@@ -148,9 +171,13 @@ async fn watch_loop(
                     result: RunResult::Error,
                     observed: None,
                     reason: Some(format!("{err:#}")),
+                    report: None,
                 }
             }
         };
+        if ran.result != RunResult::Error {
+            print_report(ran.report.take(), &mut last_report, printer);
+        }
         let wait = {
             let mut status = watch::lock(&status);
             status.record(
@@ -202,9 +229,13 @@ async fn one_run(
     if !report.drift {
         return Ok(Some(Ran::told(RunResult::Clean, observed, None)));
     }
-    printer.out(&drift::text(&report));
+    let text = Some(drift::text(&report));
+    let told = |result, observed, reason| Ran {
+        report: text.clone(),
+        ..Ran::told(result, observed, reason)
+    };
     if args.mode == Mode::Alert {
-        return Ok(Some(Ran::told(RunResult::Drift, observed, None)));
+        return Ok(Some(told(RunResult::Drift, observed, None)));
     }
     if !operation::runnable(&plan) {
         let manual = plan.actions.iter().any(|a| matches!(a.op, Op::Manual));
@@ -213,7 +244,7 @@ async fn one_run(
         } else {
             RunResult::Drift
         };
-        return Ok(Some(Ran::told(result, observed, None)));
+        return Ok(Some(told(result, observed, None)));
     }
     let options = Options {
         allow_destroy: args.allow_destroy,
@@ -223,7 +254,7 @@ async fn one_run(
     if let Err(err) = operation::preflight(&plan, &options) {
         let reason = format!("{err:#}");
         printer.err(&format!("watch: left for a person: {reason}"));
-        return Ok(Some(Ran::told(RunResult::Blocked, observed, Some(reason))));
+        return Ok(Some(told(RunResult::Blocked, observed, Some(reason))));
     }
     printer.err(&format!(
         "watch: reconciling {} action(s)",
@@ -270,9 +301,8 @@ async fn one_run(
     };
     after.applied = done as u64;
     Ok(Some(Ran {
-        result,
-        observed: Some(after),
-        reason,
+        report: text,
+        ..Ran::told(result, after, reason)
     }))
 }
 

@@ -28,6 +28,8 @@ pub use model::Desired;
 pub struct Selection {
     pub base: PathBuf,
     pub overlays: Vec<PathBuf>,
+    /// The environment whose overlay is the first of `overlays`, when one was named (`-e`).
+    pub env: Option<String>,
 }
 
 impl Selection {
@@ -36,6 +38,7 @@ impl Selection {
         Self {
             base: base.to_path_buf(),
             overlays: Vec::new(),
+            env: None,
         }
     }
 
@@ -54,13 +57,20 @@ impl Selection {
         std::iter::once(&self.base).chain(&self.overlays)
     }
 
-    /// The command-line arguments that name these files again (`-c base --overlay o`).
-    pub fn args(&self) -> String {
-        let mut args = format!("-c {}", self.base.display());
-        for overlay in &self.overlays {
-            args.push_str(&format!(" --overlay {}", overlay.display()));
+    /// How a command line names these files after `-c`: `scimbridge.yaml -e prod`, with
+    /// `--overlay FILE` for each overlay not chosen by `-e`; what plans and reports show, so the
+    /// commands they suggest read the same files.
+    pub fn shown(&self) -> String {
+        let mut shown = self.base.display().to_string();
+        let mut overlays = self.overlays.iter();
+        if let Some(env) = &self.env {
+            overlays.next();
+            shown.push_str(&format!(" -e {env}"));
         }
-        args
+        for overlay in overlays {
+            shown.push_str(&format!(" --overlay {}", overlay.display()));
+        }
+        shown
     }
 }
 
@@ -69,6 +79,8 @@ impl Selection {
 pub struct Loaded {
     /// The (base) file name as given; with overlays, [`Loaded::sources`] names them all.
     pub file: String,
+    /// How a command line names the config after `-c` ([`Selection::shown`]).
+    pub shown: String,
     /// Every file's name and text, the base first, for showing source lines with diagnostics.
     pub sources: Vec<(std::sync::Arc<str>, String)>,
     /// The folder `${file:…}` references are relative to: the base file's.
@@ -219,6 +231,7 @@ pub fn load_selection(selection: &Selection, strictness: Strictness) -> anyhow::
     if !diagnostics.is_empty() {
         return Ok(Loaded {
             file,
+            shown: selection.shown(),
             sources: Vec::new(),
             base,
             desired: None,
@@ -227,6 +240,7 @@ pub fn load_selection(selection: &Selection, strictness: Strictness) -> anyhow::
     }
     let mut loaded = load_layers(layers, base, strictness);
     loaded.file = file;
+    loaded.shown = selection.shown();
     Ok(loaded)
 }
 
@@ -294,6 +308,7 @@ fn load_layers(layers: Vec<(String, String)>, base: PathBuf, strictness: Strictn
     // File order: the base's diagnostics, then each overlay's (the sort above is stable).
     diagnostics.sort_by_key(|d| layers.iter().position(|(n, _)| **n == *d.location.file));
     Loaded {
+        shown: file.clone(),
         file,
         sources: layers
             .into_iter()
