@@ -47,6 +47,15 @@ pub enum RunResult {
 }
 
 impl RunResult {
+    pub const ALL: [RunResult; 6] = [
+        RunResult::Clean,
+        RunResult::Drift,
+        RunResult::Reconciled,
+        RunResult::Pending,
+        RunResult::Blocked,
+        RunResult::Error,
+    ];
+
     /// The word for it, as in JSON and metric labels.
     pub fn word(self) -> &'static str {
         match self {
@@ -159,6 +168,7 @@ struct Metrics {
     last_run_timestamp: Gauge<f64, std::sync::atomic::AtomicU64>,
     last_run_duration: Gauge<f64, std::sync::atomic::AtomicU64>,
     last_run_success: Gauge,
+    last_run_result: Family<ResultLabel, Gauge>,
     consecutive_failures: Gauge,
     drift: Family<AreaLabel, Gauge>,
     token_expiry: Family<ClientLabel, Gauge>,
@@ -178,6 +188,7 @@ impl Metrics {
             last_run_timestamp: Gauge::default(),
             last_run_duration: Gauge::default(),
             last_run_success: Gauge::default(),
+            last_run_result: Family::default(),
             consecutive_failures: Gauge::default(),
             drift: Family::default(),
             token_expiry: Family::default(),
@@ -198,6 +209,7 @@ impl Metrics {
             "runs", "Runs since start, by result (clean, drift, reconciled, pending, blocked, error)" => m.runs;
             "last_run_timestamp_seconds", "When the last run ended, Unix time" => m.last_run_timestamp;
             "last_run_duration_seconds", "How long the last run took" => m.last_run_duration;
+            "last_run_result", "1 for the last run's result, 0 for the others" => m.last_run_result;
             "last_run_success", "1 when the last run could tell the pair's state (whatever it found), 0 when it failed" => m.last_run_success;
             "consecutive_failures", "Runs in a row that could not tell" => m.consecutive_failures;
             "drift_findings", "Drift found by the last run that could tell, by area (config, token, data_flow)" => m.drift;
@@ -278,6 +290,13 @@ impl Status {
         m.last_run_timestamp.set(unix_seconds(ended));
         m.last_run_duration.set(took.as_secs_f64());
         m.last_run_success.set(i64::from(result.told()));
+        for other in RunResult::ALL {
+            m.last_run_result
+                .get_or_create(&ResultLabel {
+                    result: other.word(),
+                })
+                .set(i64::from(other == result));
+        }
         self.consecutive_failures = if result.told() {
             0
         } else {
@@ -487,6 +506,8 @@ mod tests {
             "scimbridge_token_expiry_seconds{client_id=\"okta-scim\"} 1000",
             "scimbridge_token_expires_timestamp_seconds{client_id=\"okta-scim\"} 1000000",
             "scimbridge_last_run_success 1",
+            "scimbridge_last_run_result{result=\"drift\"} 1",
+            "scimbridge_last_run_result{result=\"clean\"} 0",
             "scimbridge_last_run_duration_seconds 1.5",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");

@@ -298,6 +298,8 @@ async fn a_failing_tenant_is_served_as_degraded_backed_off_and_recovers() {
     assert!(reason.contains("403"), "{reason}");
     assert_eq!(w.get("/readyz").await.0, 503);
     assert_eq!(w.metric("scimbridge_last_run_success").await, Some(0.0));
+    let last = "scimbridge_last_run_result{result=\"error\"}";
+    assert_eq!(w.metric(last).await, Some(1.0));
     // Backed off: the wait after the second failure in a row is two intervals, not one.
     let next = humantime::parse_rfc3339(health["next_run_at"].as_str().unwrap()).unwrap();
     let ended = humantime::parse_rfc3339(health["last_run"]["ended_at"].as_str().unwrap()).unwrap();
