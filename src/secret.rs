@@ -146,19 +146,71 @@ impl fmt::Display for Secret {
 /// blank ordinary words and numbers in what we print, and no real credential is that short.
 pub const MIN_SCRUBBED_LEN: usize = 8;
 
-/// The forms of every registered value that [`scrub`] looks for.
-static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The forms of every registered value that [`scrub`] looks for, each with how many holders
+/// keep it known ([`PERMANENT`] for a value registered for the whole process).
+static KNOWN: RwLock<Vec<(String, usize)>> = RwLock::new(Vec::new());
 
-/// Makes `value` known to [`scrub`] (a value a server gave us, such as an admin bearer token,
-/// that is not kept as a `Secret`). Values under [`MIN_SCRUBBED_LEN`] are ignored.
+/// The holder count of a value known for the rest of the process.
+const PERMANENT: usize = usize::MAX;
+
+/// Makes `value` known to [`scrub`] for the rest of the process (a value a server gave us that
+/// is not kept as a `Secret`). Values under [`MIN_SCRUBBED_LEN`] are ignored. Registering a
+/// value again costs nothing: a config's secrets are resolved again by every run of `watch`.
 pub fn register(value: &str) {
+    add(value, |holders| *holders = PERMANENT);
+}
+
+/// Makes `value` known to [`scrub`] while the returned [`Held`] lives: for a value replaced over
+/// a long run (the admin bearer token, minted again every session of `watch`), so the scrubber
+/// does not grow with every one. Once no holder keeps it, scimbridge holds the value nowhere, so
+/// nothing it prints can contain it.
+pub fn hold(value: &str) -> Held {
+    Held(add(value, |holders| {
+        // A permanent value stays permanent.
+        *holders = holders.saturating_add(1)
+    }))
+}
+
+/// Counts a holder of each form of `value` with `count` (new forms start at 0), returning the
+/// forms.
+fn add(value: &str, count: impl Fn(&mut usize)) -> Vec<String> {
     if value.len() < MIN_SCRUBBED_LEN {
-        return;
+        return Vec::new();
     }
+    let forms: Vec<String> = forms(value)
+        .into_iter()
+        .filter(|f| f.len() >= MIN_SCRUBBED_LEN)
+        .collect();
     let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
-    for form in forms(value) {
-        if form.len() >= MIN_SCRUBBED_LEN && !known.contains(&form) {
-            known.push(form);
+    for form in &forms {
+        match known.iter_mut().find(|(k, _)| k == form) {
+            Some((_, holders)) => count(holders),
+            None => {
+                let mut holders = 0;
+                count(&mut holders);
+                known.push((form.clone(), holders));
+            }
+        }
+    }
+    forms
+}
+
+/// Keeps a value known to [`scrub`] until dropped ([`hold`]).
+#[derive(Debug)]
+pub struct Held(Vec<String>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
+        for form in &self.0 {
+            if let Some(at) = known.iter().position(|(k, _)| k == form)
+                && known[at].1 != PERMANENT
+            {
+                known[at].1 -= 1;
+                if known[at].1 == 0 {
+                    known.swap_remove(at);
+                }
+            }
         }
     }
 }
@@ -199,7 +251,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
     let mut spans: Vec<(usize, usize)> = known
         .iter()
-        .flat_map(|form| text.match_indices(form.as_str()))
+        .flat_map(|(form, _)| text.match_indices(form.as_str()))
         .map(|(at, form)| word_around(text.as_bytes(), at, at + form.len()))
         .collect();
     if spans.is_empty() {
@@ -240,7 +292,7 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
-    use super::{Secret, register, scrub};
+    use super::{Secret, hold, register, scrub};
 
     #[test]
     fn every_form_of_a_known_value_is_scrubbed() {
@@ -268,6 +320,24 @@ mod tests {
         }
         // A value with a space goes whole, with the words it touches.
         assert_eq!(scrub(&format!("<p>{value}</p>")), "<p>***</p>");
+    }
+
+    #[test]
+    fn a_held_value_is_scrubbed_while_someone_holds_it() {
+        let value = "held-token-3f9a1c77e2";
+        let line = format!("Bearer {value}");
+        assert_eq!(scrub(&line), line);
+        let first = hold(value);
+        let second = hold(value);
+        assert_eq!(scrub(&line), "Bearer ***");
+        drop(first);
+        assert_eq!(scrub(&line), "Bearer ***", "the second holder keeps it");
+        drop(second);
+        assert_eq!(scrub(&line), line, "held by nobody, known to nobody");
+        let permanent = "permanent-token-8d2e4b19";
+        register(permanent);
+        drop(hold(permanent));
+        assert_eq!(scrub(permanent), "***");
     }
 
     #[test]

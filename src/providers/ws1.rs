@@ -224,6 +224,8 @@ struct TokenAnswer {
 }
 
 struct CachedToken {
+    /// Keeps the token known to the scrubber while it is cached.
+    _held: crate::secret::Held,
     header: HeaderValue,
     valid_until: Instant,
 }
@@ -361,8 +363,9 @@ impl Ws1Client {
         let (answer, url) = self
             .request_token(&self.client_id, &self.client_secret, true)
             .await?;
-        // Kept as a header value, not a `Secret`, so made known to the scrubber here.
-        crate::secret::register(&answer.access_token);
+        // Kept as a header value, not a `Secret`, so made known to the scrubber here, for as
+        // long as the cache holds it.
+        let held = crate::secret::hold(&answer.access_token);
         let mut header = HeaderValue::from_str(&format!("Bearer {}", answer.access_token))
             .map_err(|_| {
                 ApiError::local(
@@ -377,6 +380,7 @@ impl Ws1Client {
         // "do not reuse".
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(0).max(0) as u64);
         *cached = Some(CachedToken {
+            _held: held,
             header: header.clone(),
             valid_until: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
         });
