@@ -88,6 +88,8 @@ async fn no_secret_shows_in_any_output_of_any_command() {
         ],
         vec!["apply", "-c", config, "--auto-approve"],
         vec!["plan", "-c", config, "--detailed-exitcode"],
+        vec!["drift", "-c", config],
+        vec!["drift", "-c", config, "--format", "json"],
         vec!["demo"],
         vec!["demo", "--import"],
     ] {
@@ -98,15 +100,45 @@ async fn no_secret_shows_in_any_output_of_any_command() {
     let codes: Vec<i32> = seen.iter().map(|(_, code, _)| *code).collect();
     // validate, three plans, apply refused (no --token-out for a manual handover), apply with
     // the manual step, two re-runs still pending (no token minted, so --token-out is unused),
-    // a plan with changes, the demo, the import demo.
+    // a plan with changes, drift twice, the demo, the import demo.
     assert_eq!(
         codes,
-        vec![0, 0, 0, 0, 1, 3, 3, 3, 2, 0, 0],
+        vec![0, 0, 0, 0, 1, 3, 3, 3, 2, 2, 2, 0, 0],
         "{:?}",
         seen.iter()
             .map(|(c, code, _)| (c, code))
             .collect::<Vec<_>>()
     );
+
+    // watch in reconcile mode, two runs: its logs, its drift report, /healthz and /metrics.
+    let mut env = sb.credentials();
+    env.push(("RUST_LOG", "trace".to_owned()));
+    env.push(("HOME", dir.path().to_string_lossy().into_owned()));
+    let args = [
+        "watch",
+        "-c",
+        config,
+        "--interval",
+        "1s",
+        "--mode",
+        "reconcile",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let w = crate::watch::Watcher::spawn(&args, env).await;
+    w.until(std::time::Duration::from_secs(20), async |w| {
+        w.runs("pending").await + w.runs("blocked").await >= 2.0
+    })
+    .await;
+    let served = format!(
+        "{}{}{}",
+        w.get("/healthz").await.1,
+        w.get("/metrics").await.1,
+        w.stdout()
+    );
+    let log = w.stops_within_a_second().await;
+    assert!(log.contains("TRACE") || log.contains("DEBUG"), "{log}");
+    seen.push((args.join(" "), 0, format!("{served}{log}")));
 
     let token = std::fs::read_to_string(&token_path).expect("the token file");
     let token = token.trim();

@@ -17,11 +17,12 @@ use crate::support::{get_json, http, send_ok};
 
 const INTERVAL: Duration = Duration::from_secs(2);
 
-/// A running `scimbridge watch` and what it has written to stderr so far.
+/// A running `scimbridge watch` and what it has written so far.
 pub(crate) struct Watcher {
     child: tokio::process::Child,
     pub(crate) base: String,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
 }
 
 impl Watcher {
@@ -51,11 +52,21 @@ impl Watcher {
             .current_dir(root())
             .env_clear()
             .envs(env)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("watch starts");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let kept = Arc::clone(&stdout);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = out.next_line().await {
+                let mut kept = kept.lock().unwrap();
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        });
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
@@ -78,7 +89,13 @@ impl Watcher {
             child,
             base,
             stderr,
+            stdout,
         }
+    }
+
+    /// What it has written to stdout so far (the drift reports).
+    pub(crate) fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// Started, and its first run found no drift.
@@ -135,7 +152,7 @@ impl Watcher {
     }
 
     /// Runs finished with `result`.
-    async fn runs(&self, result: &str) -> f64 {
+    pub(crate) async fn runs(&self, result: &str) -> f64 {
         let sample = format!("scimbridge_runs_total{{result=\"{result}\"}}");
         self.metric(&sample).await.unwrap_or(0.0)
     }
