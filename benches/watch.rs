@@ -45,9 +45,9 @@ async fn bench(runs: u64) {
     .await;
 
     let (mut child, base) = watch(&sb, "alert").await;
-    let pid = child.id().unwrap();
+    let pid = child.id().unwrap().to_string();
     wait_runs(&http, &base, 1).await;
-    let first = rss_kib(pid);
+    let first = common::status_kib(&pid, "VmRSS:");
     sb.shared.clear_requests();
     wait_runs(&http, &base, 2).await;
     let one_run = sb.shared.requests();
@@ -58,13 +58,13 @@ async fn bench(runs: u64) {
             break;
         }
         wait_runs(&http, &base, checkpoint).await;
-        samples.push((checkpoint, rss_kib(pid)));
+        samples.push((checkpoint, common::status_kib(&pid, "VmRSS:")));
     }
     wait_runs(&http, &base, runs).await;
     let per_run = started.elapsed() / (runs - 2) as u32;
-    let last = rss_kib(pid);
+    let last = common::status_kib(&pid, "VmRSS:");
     samples.push((runs, last));
-    let peak = hwm_kib(pid);
+    let peak = common::status_kib(&pid, "VmHWM:");
     let duration = metric(&http, &base, "scimbridge_last_run_duration_seconds").await;
     let _ = child.start_kill();
     let _ = child.wait().await;
@@ -256,24 +256,4 @@ async fn get(http: &reqwest::Client, url: &str) -> Value {
 async fn post(http: &reqwest::Client, url: &str, body: Value) {
     let r = http.post(url).json(&body).send().await.unwrap();
     assert!(r.status().is_success(), "{url}");
-}
-
-/// A line of `/proc/PID/status`, in KiB.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    status_kib(pid, "VmRSS:")
-}
-
-fn hwm_kib(pid: u32) -> u64 {
-    status_kib(pid, "VmHWM:")
 }

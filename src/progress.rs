@@ -72,11 +72,12 @@ impl Activity {
     }
 
     pub fn snapshot(&self) -> Snapshot {
+        let Counts { reads, writes, .. } = self.counts();
         let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         Snapshot {
-            reads: self.reads.load(Ordering::Relaxed),
-            writes: self.writes.load(Ordering::Relaxed),
+            reads,
+            writes,
             waiting: waiting
                 .as_ref()
                 .filter(|(until, _)| *until > now)

@@ -95,10 +95,10 @@ struct ClientLabel {
 }
 
 /// What a finished run observed, for the metrics.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Observation {
     /// Drift findings by area (config, token, data flow).
-    pub drift: Vec<(Area, usize)>,
+    pub drift: [(Area, usize); 3],
     /// The OAuth client and expiry of the token Okta holds, when known.
     pub token_expires: Option<(String, Timestamp)>,
     /// The servers' time of the read.
@@ -110,18 +110,8 @@ pub struct Observation {
 impl Observation {
     /// What `report` shows: its drift findings by area and the token Okta holds.
     pub fn of(report: &drift::Report) -> Self {
-        let count = |area| {
-            report
-                .findings
-                .iter()
-                .filter(|f| f.area == area && f.severity == drift::Severity::Drift)
-                .count()
-        };
         Observation {
-            drift: [Area::Config, Area::Token, Area::DataFlow]
-                .into_iter()
-                .map(|a| (a, count(a)))
-                .collect(),
+            drift: report.drift_counts(),
             token_expires: report
                 .token
                 .in_use
@@ -485,7 +475,7 @@ mod tests {
         assert_eq!(status.health().status, "starting");
         assert!(!status.ready());
         let seen = Observation {
-            drift: vec![(Area::Config, 2), (Area::Token, 0), (Area::DataFlow, 1)],
+            drift: [(Area::Config, 2), (Area::Token, 0), (Area::DataFlow, 1)],
             token_expires: Some(("okta-scim".into(), Timestamp(1_000_000))),
             observed_at: Some(Timestamp(999_000)),
             applied: 0,

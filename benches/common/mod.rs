@@ -7,11 +7,17 @@
 /// Peak resident memory of this process (`VmHWM` in `/proc/self/status`), in KiB; 0 where
 /// the platform does not report it.
 pub fn peak_memory_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_kib("self", "VmHWM:")
+}
+
+/// A memory line (`VmRSS:`, `VmHWM:`…) of `/proc/PROCESS/status` (a pid or `self`), in KiB;
+/// 0 where the platform does not report it.
+pub fn status_kib(process: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)

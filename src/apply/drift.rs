@@ -90,6 +90,21 @@ pub struct Report {
     pub plan: Plan,
 }
 
+impl Report {
+    /// The drift findings (not the information) of each area, in the order config, token,
+    /// data flow.
+    pub fn drift_counts(&self) -> [(Area, usize); 3] {
+        [Area::Config, Area::Token, Area::DataFlow].map(|area| {
+            let n = self
+                .findings
+                .iter()
+                .filter(|f| f.area == area && f.severity == Severity::Drift)
+                .count();
+            (area, n)
+        })
+    }
+}
+
 /// Judges drift from one read (`live`) and its plan; reads WS1's users for the data flow.
 pub async fn detect(
     desired: &Desired,
@@ -473,17 +488,6 @@ fn flow_line(flow: &DataFlow) -> String {
 }
 
 fn counts(report: &Report) -> String {
-    let count = |area| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.area == area && f.severity == Severity::Drift)
-            .count()
-    };
-    format!(
-        "{} config, {} token, {} data flow",
-        count(Area::Config),
-        count(Area::Token),
-        count(Area::DataFlow)
-    )
+    let [config, token, data_flow] = report.drift_counts().map(|(_, n)| n);
+    format!("{config} config, {token} token, {data_flow} data flow")
 }

@@ -19,7 +19,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::session::Session;
-use crate::config::Selection;
+use crate::config::{Loaded, Selection};
 use crate::plan::{self, AdminIntent, Plan};
 use crate::state::Live;
 use crate::state::read::{fingerprints, sha256_hex};
@@ -100,41 +100,39 @@ fn tenants_of(session: &Session) -> Tenants {
     }
 }
 
-/// SHA-256 of the config's files as they are now.
-pub fn config_digest(selection: &Selection) -> anyhow::Result<ConfigDigest> {
-    let mut files = Vec::new();
-    for path in selection.files() {
-        files.push(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
-    }
-    let sha256 = match files.as_slice() {
-        [only] => sha256_hex(only),
-        _ => {
+/// The config's files and the SHA-256 of their text as `loaded` read them for this run, the base
+/// first: the very text planned, or applied, not a second read of the files.
+fn config_digest(loaded: &Loaded) -> ConfigDigest {
+    let sha256 = match loaded.sources.as_slice() {
+        [(_, only)] => sha256_hex(only.as_bytes()),
+        sources => {
             let mut all = Vec::new();
-            for bytes in &files {
-                all.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
-                all.extend_from_slice(bytes);
+            for (_, text) in sources {
+                all.extend_from_slice(&(text.len() as u64).to_be_bytes());
+                all.extend_from_slice(text.as_bytes());
             }
             sha256_hex(&all)
         }
     };
-    Ok(ConfigDigest {
-        path: selection.base.display().to_string(),
-        overlays: selection
-            .overlays
+    ConfigDigest {
+        path: loaded.file.clone(),
+        overlays: loaded
+            .sources
             .iter()
-            .map(|p| p.display().to_string())
+            .skip(1)
+            .map(|(name, _)| name.to_string())
             .collect(),
         sha256,
-    })
+    }
 }
 
-/// Writes `plan`, made by `session` from the config at `config`, to `out` (replacing it).
-pub fn save(session: &Session, config: &Selection, plan: &Plan, out: &Path) -> anyhow::Result<()> {
+/// Writes `plan`, made by `session` from its config, to `out` (replacing it).
+pub fn save(session: &Session, plan: &Plan, out: &Path) -> anyhow::Result<()> {
     let body = Body {
         kind: KIND.to_owned(),
         saved_format_version: SAVED_FORMAT_VERSION,
         scimbridge_version: env!("CARGO_PKG_VERSION").to_owned(),
-        config: config_digest(config)?,
+        config: config_digest(&session.loaded),
         tenants: tenants_of(session),
         plan: plan.clone(),
     };
@@ -199,16 +197,11 @@ impl SavedPlan {
         }
     }
 
-    /// Refuses, naming each difference, unless the config at `config`, the tenants, every live
+    /// Refuses, naming each difference, unless the session's config, the tenants, every live
     /// object the plan read and the token's state are what they were when the plan was made.
-    pub async fn check(
-        &self,
-        session: &Session,
-        config: &Selection,
-        live: &Live,
-    ) -> anyhow::Result<()> {
+    pub async fn check(&self, session: &Session, live: &Live) -> anyhow::Result<()> {
         let mut changed = Vec::new();
-        let now = config_digest(config)?;
+        let now = config_digest(&session.loaded);
         if now.overlays != self.config.overlays {
             let list = |o: &[String]| {
                 if o.is_empty() {

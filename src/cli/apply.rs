@@ -96,7 +96,7 @@ async fn apply(
             };
             let session = session::open(&config, transport, printer)?;
             let live = session.read().await?;
-            saved.check(&session, &config, &live).await?;
+            saved.check(&session, &live).await?;
             if text {
                 printer.out(&format!(
                     "Applying the saved plan {}: nothing it read has changed since it was made.",

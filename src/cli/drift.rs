@@ -9,7 +9,10 @@ use anyhow::Context;
 use super::session;
 use super::{Exit, Printer};
 use crate::apply::drift;
+use crate::apply::session::Session;
+use crate::config::Selection;
 use crate::plan::AdminIntent;
+use crate::state::Live;
 
 /// Arguments of `scimbridge drift`.
 #[derive(Debug, clap::Args)]
@@ -34,11 +37,7 @@ pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> any
     let selection = args.config.select()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let (session, live, plan) =
-            session::open_and_plan(&selection, transport, AdminIntent::default(), printer).await?;
-        let report = drift::detect(session.desired(), &session.services, &live, plan)
-            .await
-            .context("cannot check the data flow")?;
+        let (_, _, report) = look(&selection, transport, printer).await?;
         printer.out(&match args.format {
             DriftFormat::Text => drift::text(&report),
             DriftFormat::Json => drift::json(&report),
@@ -50,4 +49,19 @@ pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> any
             Exit::Ok
         })
     })
+}
+
+/// Loads the config, reads both services, plans and judges drift, with reads only: what
+/// `drift` and each run of `watch` start with. The plan is the report's.
+pub async fn look(
+    selection: &Selection,
+    transport: &session::Transport,
+    printer: &Printer,
+) -> anyhow::Result<(Session, Live, drift::Report)> {
+    let (session, live, plan) =
+        session::open_and_plan(selection, transport, AdminIntent::default(), printer).await?;
+    let report = drift::detect(session.desired(), &session.services, &live, plan)
+        .await
+        .context("cannot check the data flow")?;
+    Ok((session, live, report))
 }

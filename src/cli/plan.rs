@@ -56,7 +56,7 @@ pub fn run(args: Args, transport: &session::Transport, printer: &Printer) -> any
                 .await?;
         printer.out(&render::render(&plan, args.format.into(), printer.color()));
         if let Some(out) = &args.out {
-            saved::save(&session, &selection, &plan, out)?;
+            saved::save(&session, &plan, out)?;
             printer.err(&format!(
                 "Saved the plan to {} (no secret in it); `scimbridge apply {}` applies exactly this plan.",
                 out.display(),

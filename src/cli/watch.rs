@@ -19,7 +19,7 @@ use super::{Exit, Printer};
 use crate::apply::drift;
 use crate::apply::operation::{self, ApplyResult, Options};
 use crate::config::Selection;
-use crate::plan::{AdminIntent, Op};
+use crate::plan::Op;
 use crate::watch::{self, Observation, RunResult, Status};
 
 /// How long an apply's writes may go on after SIGTERM before they are cut (Kubernetes waits
@@ -138,12 +138,11 @@ async fn watch_loop(
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;
     tokio::spawn(async move {
-        let which = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = tokio::signal::ctrl_c() => "interrupt",
-        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
         let _ = stop_tx.send(true);
-        which
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -221,15 +220,16 @@ async fn one_run(
 ) -> anyhow::Result<Option<Ran>> {
     // Reading and planning write nothing: a stop cuts them at once.
     let looked = tokio::select! {
-        looked = look(selection, transport, printer) => looked?,
+        looked = super::drift::look(selection, transport, printer) => looked?,
         _ = stop.wait_for(|s| *s) => return Ok(None),
     };
-    let (session, live, plan, report) = looked;
+    let (session, live, report) = looked;
     let observed = Observation::of(&report);
     if !report.drift {
         return Ok(Some(Ran::told(RunResult::Clean, observed, None)));
     }
     let text = Some(drift::text(&report));
+    let plan = report.plan;
     let told = |result, observed, reason| Ran {
         report: text.clone(),
         ..Ran::told(result, observed, reason)
@@ -292,8 +292,8 @@ async fn one_run(
         )
     });
     // What the pair looks like now: the evidence comes after the writes, not before.
-    let mut after = match look(selection, transport, printer).await {
-        Ok((_, _, _, now)) => Observation::of(&now),
+    let mut after = match super::drift::look(selection, transport, printer).await {
+        Ok((_, _, now)) => Observation::of(&now),
         Err(err) => {
             printer.error(&err.context("cannot re-read after reconciling"));
             observed
@@ -304,23 +304,4 @@ async fn one_run(
         report: text,
         ..Ran::told(result, after, reason)
     }))
-}
-
-/// Loads the config, reads both services, plans and judges drift: reads only.
-async fn look(
-    selection: &Selection,
-    transport: &session::Transport,
-    printer: &Printer,
-) -> anyhow::Result<(
-    crate::apply::session::Session,
-    crate::state::Live,
-    crate::plan::Plan,
-    drift::Report,
-)> {
-    let (session, live, plan) =
-        session::open_and_plan(selection, transport, AdminIntent::default(), printer).await?;
-    let report = drift::detect(session.desired(), &session.services, &live, plan.clone())
-        .await
-        .context("cannot check the data flow")?;
-    Ok((session, live, plan, report))
 }

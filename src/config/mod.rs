@@ -194,7 +194,6 @@ pub fn load(path: &FsPath, strictness: Strictness) -> anyhow::Result<Loaded> {
 /// with what the user gave.
 pub fn load_selection(selection: &Selection, strictness: Strictness) -> anyhow::Result<Loaded> {
     use anyhow::Context;
-    let file = selection.base.display().to_string();
     let base = selection
         .base
         .parent()
@@ -230,7 +229,7 @@ pub fn load_selection(selection: &Selection, strictness: Strictness) -> anyhow::
     }
     if !diagnostics.is_empty() {
         return Ok(Loaded {
-            file,
+            file: selection.base.display().to_string(),
             shown: selection.shown(),
             sources: Vec::new(),
             base,
@@ -238,8 +237,8 @@ pub fn load_selection(selection: &Selection, strictness: Strictness) -> anyhow::
             diagnostics,
         });
     }
+    // The base's name is the first layer's, as `load_layers` names it.
     let mut loaded = load_layers(layers, base, strictness);
-    loaded.file = file;
     loaded.shown = selection.shown();
     Ok(loaded)
 }

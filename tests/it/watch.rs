@@ -12,8 +12,9 @@ use scimbridge::sandbox::RunningSandbox;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 
-use crate::reconcile::{SCIM11, api_supports, app_id, apply_with, root, seeded, token_out};
+use crate::reconcile::{SCIM11, api_supports, app_id, apply_with, root, seeded, token_out, writes};
 use crate::support::{get_json, http, send_ok};
+use crate::token_life::okta_auth;
 
 const INTERVAL: Duration = Duration::from_secs(2);
 
@@ -188,10 +189,6 @@ async fn converged() -> RunningSandbox {
     sb
 }
 
-fn okta_auth() -> String {
-    format!("SSWS {}", scimbridge::sandbox::okta::API_TOKEN)
-}
-
 /// The app's label, renamed in Okta's console (a full-replace PUT, as Okta takes it); the
 /// app's URL.
 async fn rename_app(sb: &RunningSandbox, label: &str) -> String {
@@ -248,13 +245,7 @@ async fn alert_mode_reports_a_change_behind_its_back_changes_nothing_and_stops_o
     // only write the sandbox saw is the rename.
     tokio::time::sleep(one_interval()).await;
     assert_eq!(label(&url).await, "Renamed by hand");
-    let writes: Vec<_> = sb
-        .shared
-        .requests()
-        .into_iter()
-        .filter(|e| e.write)
-        .map(|e| format!("{} {}", e.method, e.path))
-        .collect();
+    let writes = writes(&sb);
     assert_eq!(writes.len(), 1, "{writes:?}");
     assert_eq!(
         w.metric("scimbridge_requests_total{kind=\"write\"}").await,
@@ -290,16 +281,7 @@ async fn a_failing_tenant_is_served_as_degraded_backed_off_and_recovers() {
     let sb = seeded().await;
     let faults = format!("{}/_sandbox/faults", sb.okta_url);
     let refuse = json!({"service": "okta", "path": "/api/v1/apps*", "error_ratio": 1.0, "error_status": 403});
-    assert!(
-        http()
-            .post(&faults)
-            .json(&refuse)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .is_success()
-    );
+    send_ok(Method::POST, &faults, "", Some(&refuse)).await;
     let w = Watcher::start(&sb, "alert").await;
     w.until(Duration::from_secs(10), async |w| {
         w.runs("error").await >= 2.0
@@ -324,27 +306,10 @@ async fn a_failing_tenant_is_served_as_degraded_backed_off_and_recovers() {
     assert!(wait >= INTERVAL.mul_f64(1.5), "{wait:?} after {health}");
 
     // The tenant heals, with one 429 on the way: the next run tells, and counts the 429.
-    assert!(
-        http()
-            .delete(&faults)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .is_success()
-    );
+    send_ok(Method::DELETE, &faults, "", None).await;
     let burst =
         json!({"service": "okta", "path": "/api/v1/apps*", "burst_429": 1, "retry_after": 1});
-    assert!(
-        http()
-            .post(&faults)
-            .json(&burst)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .is_success()
-    );
+    send_ok(Method::POST, &faults, "", Some(&burst)).await;
     w.until(Duration::from_secs(30), async |w| {
         w.health().await["status"] == "ok"
     })
