@@ -197,7 +197,9 @@ async fn watch_loop(
             "watch: {} in {:.1} s; next run in {}",
             ran.result.word(),
             started.elapsed().as_secs_f64(),
-            humantime::format_duration(Duration::from_secs(wait.as_secs().max(1))),
+            humantime::format_duration(Duration::from_secs(
+                (wait.as_secs_f64().round() as u64).max(1)
+            )),
         ));
         let mut stop = stop.clone();
         tokio::select! {
